@@ -1,0 +1,95 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .roles import Role
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in one organization, with any of the five roles."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_admin = models.BooleanField("admin", default=False)
+    is_assessor = models.BooleanField("assessor", default=False)
+    is_approver = models.BooleanField("approver", default=False)
+    is_operator = models.BooleanField("operator", default=False)
+    is_viewer = models.BooleanField("viewer", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(role for role in Role if getattr(self, f"is_{role.value}"))
+
+    def set_roles(self, roles: set[Role]) -> None:
+        for role in Role:
+            setattr(self, f"is_{role.value}", role in roles)
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role.value for role in Role if role in self.roles]
+
+
+TOKEN_PREFIX = "rdy_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for one member in one organization. Only its hash is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100, default="API token")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """Return (raw token, its hash, display prefix)."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        return raw, hash_token(raw), raw[:10]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

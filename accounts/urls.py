@@ -1,0 +1,12 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organizations/switch/", views.switch_organization, name="switch_organization"),
+    path("profile/", views.profile, name="profile"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,178 @@
+"""Writes of assessments: create, score, submit. Each runs in one transaction and is audited."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.roles import can_edit_assessment
+from audit.services import audit_record
+from readiness.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+
+from . import scoring
+from .models import Assessment, Score
+from .selectors import assessment_latest_submitted, framework_default
+
+
+def _require_assessor(membership) -> None:
+    if not can_edit_assessment(membership.roles):
+        raise Forbidden("Only an assessor may create, edit or submit assessments.")
+
+
+def _not_submitted(assessment: Assessment) -> None:
+    if not assessment.is_draft:
+        raise Conflict(
+            "This assessment is submitted and read-only.",
+            [
+                ConflictReason(
+                    "already_submitted",
+                    f"Submitted on {assessment.submitted_at:%Y-%m-%d %H:%M} UTC; "
+                    "start a new assessment (you can copy this one) to change scores.",
+                )
+            ],
+        )
+
+
+@transaction.atomic
+def assessment_create(*, membership, title: str, copy_from_last: bool = False) -> Assessment:
+    _require_assessor(membership)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput({"title": ["Give the assessment a title."]})
+    if len(title) > 200:
+        raise InvalidInput({"title": ["Keep the title to 200 characters or fewer."]})
+    organization = membership.organization
+    source = assessment_latest_submitted(organization=organization) if copy_from_last else None
+    if copy_from_last and source is None:
+        raise InvalidInput(
+            {"copy_from_last": ["There is no submitted assessment to copy yet: start blank."]}
+        )
+    framework = source.framework if source else framework_default()
+    assessment = Assessment.objects.create(
+        organization=organization, framework=framework, title=title, created_by=membership.user
+    )
+    if source is not None:
+        Score.objects.bulk_create(
+            Score(assessment=assessment, criterion_id=s.criterion_id, value=s.value)
+            for s in source.scores.all()
+        )
+    audit_record(
+        organization=organization,
+        actor=membership.user,
+        action="assessment.created",
+        target=assessment,
+        after={
+            "title": title,
+            "framework": str(framework),
+            "copied_from": source.pk if source else None,
+            "scores": source.score_map if source else {},
+        },
+    )
+    return assessment
+
+
+def validate_scores(framework, scores) -> dict[str, int]:
+    """Check a mapping of criterion key to score; raise InvalidInput naming every bad one."""
+    if not isinstance(scores, dict):
+        raise InvalidInput({"scores": ["Send an object of criterion key to a score from 1 to 5."]})
+    known = framework.criteria_by_key
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, int] = {}
+    for key, value in scores.items():
+        field = f"scores.{key}"
+        if key not in known:
+            errors[field] = [f"Unknown criterion {key!r}: use one of {', '.join(known)}."]
+        elif isinstance(value, bool) or not isinstance(value, int):
+            errors[field] = ["A score must be a whole number from 1 to 5."]
+        elif not scoring.MIN_SCORE <= value <= scoring.MAX_SCORE:
+            errors[field] = [f"{value} is out of range: a score is from 1 to 5."]
+        else:
+            clean[key] = value
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+@transaction.atomic
+def assessment_set_scores(
+    *, assessment: Assessment, membership, scores, expected_version: int | None = None
+) -> Assessment:
+    """Save some or all scores of a draft: all or nothing, refused on a stale version."""
+    _require_assessor(membership)
+    clean = validate_scores(assessment.framework, scores)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _not_submitted(locked)
+    if expected_version is not None and expected_version != locked.version:
+        raise Conflict(
+            "Someone saved this assessment after you opened it.",
+            [
+                ConflictReason(
+                    "stale_version",
+                    f"You edited version {expected_version}, but it is now at version "
+                    f"{locked.version}. Reload to see their scores; nothing of yours was saved.",
+                    {"current_version": locked.version},
+                )
+            ],
+        )
+    before = _reloaded(assessment).score_map
+    changed = {k: v for k, v in clean.items() if before.get(k) != v}
+    by_key = assessment.framework.criteria_by_key
+    for key, value in changed.items():
+        Score.objects.update_or_create(
+            assessment=locked, criterion=by_key[key], defaults={"value": value}
+        )
+    Assessment.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    if changed:
+        audit_record(
+            organization=assessment.organization,
+            actor=membership.user,
+            action="assessment.scores_changed",
+            target=assessment,
+            before={k: before.get(k) for k in changed},
+            after=changed,
+        )
+    return _reloaded(assessment)
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, membership) -> Assessment:
+    _require_assessor(membership)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _not_submitted(locked)
+    fresh = _reloaded(assessment)
+    missing = scoring.missing_criteria(fresh.framework.shape, fresh.score_map)
+    if missing:
+        by_key = fresh.framework.criteria_by_key
+        raise InvalidInput(
+            {f"scores.{key}": [f"Score “{by_key[key].name}” before submitting."] for key in missing}
+        )
+    result = fresh.result
+    now = timezone.now()
+    Assessment.objects.filter(pk=locked.pk).update(
+        status=Assessment.Status.SUBMITTED,
+        submitted_at=now,
+        submitted_by=membership.user,
+        total=result.total,
+        verdict=result.verdict,
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    audit_record(
+        organization=assessment.organization,
+        actor=membership.user,
+        action="assessment.submitted",
+        target=assessment,
+        before={"status": "draft"},
+        after={
+            "status": "submitted",
+            "scores": fresh.score_map,
+            "total": result.total,
+            "verdict": result.verdict,
+        },
+    )
+    return _reloaded(assessment)
+
+
+def _reloaded(assessment: Assessment) -> Assessment:
+    from .selectors import assessment_get
+
+    return assessment_get(organization=assessment.organization, pk=assessment.pk)

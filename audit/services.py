@@ -1,0 +1,93 @@
+"""Writing to and verifying the audit trail (shared/SPEC.md §6)."""
+
+import json
+from typing import Any
+
+from django.db import transaction
+
+from . import chain
+from .models import AuditEntry, ChainHead
+
+
+def chain_name(organization_id: int | None) -> str:
+    return f"org:{organization_id}" if organization_id else "global"
+
+
+def audit_record(
+    *,
+    organization=None,
+    actor=None,
+    action: str,
+    target=None,
+    before: Any = None,
+    after: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_label: str = "",
+) -> AuditEntry:
+    """Append one entry to the organization's chain (the global one when there is none).
+
+    Must run inside the caller's transaction: the entry commits with the change it records.
+    """
+    if target is not None:
+        object_type = object_type or target._meta.label
+        object_id = object_id or str(target.pk)
+        object_label = object_label or str(target)[:300]
+    name = chain_name(organization.pk if organization is not None else None)
+    with transaction.atomic():
+        head, _ = ChainHead.objects.get_or_create(chain=name, defaults={"hash": chain.GENESIS})
+        head = ChainHead.objects.select_for_update().get(pk=head.pk)
+        entry = AuditEntry(
+            chain=name,
+            seq=head.seq + 1,
+            organization=organization,
+            actor=actor,
+            actor_label=(actor.get_username() if actor is not None else "system"),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            object_label=object_label,
+            before=_jsonable(before),
+            after=_jsonable(after),
+            prev_hash=head.hash,
+        )
+        entry.hash = chain.entry_hash(entry.prev_hash, entry.content())
+        entry.save()
+        head.seq = entry.seq
+        head.hash = entry.hash
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through canonical JSON so what is stored is exactly what was hashed."""
+    if value is None:
+        return None
+    return json.loads(chain.canonical(value))
+
+
+def audit_verify() -> list[tuple[str, AuditEntry | None, str]]:
+    """Check every chain; return (chain, first broken entry, why) for each chain that fails."""
+    failures = []
+    heads = {h.chain: h for h in ChainHead.objects.all()}
+    names = set(AuditEntry.objects.values_list("chain", flat=True).distinct()) | set(heads)
+    for name in sorted(names):
+        entries = list(AuditEntry.objects.filter(chain=name).order_by("seq"))
+        links = [chain.ChainLink(e.pk, e.seq, e.prev_hash, e.hash, e.content()) for e in entries]
+        broken = chain.first_broken(links)
+        if broken is not None:
+            link, why = broken
+            failures.append((name, next(e for e in entries if e.pk == link.id), why))
+            continue
+        last_seq, last_hash = (links[-1].seq, links[-1].hash) if links else (0, chain.GENESIS)
+        head = heads.get(name)
+        if head is not None and (head.seq, head.hash) != (last_seq, last_hash):
+            failures.append(
+                (
+                    name,
+                    None,
+                    f"the chain ends at #{last_seq} but its head records #{head.seq}: "
+                    "entries were removed",
+                )
+            )
+    return failures

@@ -1,0 +1,42 @@
+"""Domain errors raised by services; pages and the API turn them into messages and statuses."""
+
+from dataclasses import dataclass, field
+
+
+class DomainError(Exception):
+    pass
+
+
+class InvalidInput(DomainError):
+    """400: bad input, field name to messages (dotted paths for nested fields)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class ConflictReason:
+    code: str
+    message: str
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+class Conflict(DomainError):
+    """409: the rules or a newer version forbid it; every reason is listed."""
+
+    def __init__(self, detail: str, reasons: list[ConflictReason]):
+        super().__init__(detail)
+        self.detail = detail
+        self.reasons = reasons
+
+
+class Forbidden(DomainError):
+    """403: the member's roles do not allow it."""
+
+    def __init__(self, detail: str = "Your roles in this organization do not allow this."):
+        super().__init__(detail)
+        self.detail = detail
