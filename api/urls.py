@@ -1,3 +1,19 @@
+"""The /api/v1 surface: django-ninja, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Readiness API", version="1", urls_namespace="api")
+from . import errors
+from .assessments import router as assessments_router
+
+api = NinjaAPI(
+    title="Readiness API",
+    version="1",
+    description=(
+        "For the machines around Readiness: CI pipelines, observability tools, agent runtimes "
+        "and scripts. Authenticate with `Authorization: Bearer <token>` (create one on your "
+        "profile page or with `manage.py create_api_token`)."
+    ),
+    urls_namespace="api",
+)
+errors.install(api)
+api.add_router("/", assessments_router)

@@ -1,0 +1,38 @@
+"""Shared response schemas (what the OpenAPI document shows for errors and lists)."""
+
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    """400: every bad field by dotted path; what belongs to no field under "__all__"."""
+
+    errors: dict[str, list[str]]
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+class ReasonOut(Schema):
+    code: str
+    message: str
+
+    model_config = {"extra": "allow"}
+
+
+class ConflictOut(Schema):
+    detail: str
+    reasons: list[ReasonOut]
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: DetailOut, 403: DetailOut, 404: DetailOut}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ConflictOut}
+
+PAGE_SIZE = 50
+
+
+def paginate(page: int) -> tuple[int, int]:
+    """(offset, limit) of a 1-based page of PAGE_SIZE."""
+    return (page - 1) * PAGE_SIZE, PAGE_SIZE
