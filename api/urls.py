@@ -3,7 +3,9 @@
 from ninja import NinjaAPI
 
 from . import errors
+from .agents import router as agents_router
 from .assessments import router as assessments_router
+from .reports import router as reports_router
 
 api = NinjaAPI(
     title="Readiness API",
@@ -17,3 +19,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", assessments_router)
+api.add_router("/", agents_router)
+api.add_router("/", reports_router)

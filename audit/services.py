@@ -1,6 +1,8 @@
 """Writing to and verifying the audit trail (shared/SPEC.md §6)."""
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -60,10 +62,31 @@ def audit_record(
 
 
 def _jsonable(value: Any) -> Any:
-    """Round-trip through canonical JSON so what is stored is exactly what was hashed."""
+    """Round-trip through canonical JSON, then normalise what a database would rewrite, so
+    what is stored reads back exactly as it was hashed (PostgreSQL's jsonb keeps numbers as
+    `numeric`: -0.0 reads back as 0.0 and a whole float of 1e16 or more as an integer; it
+    refuses NUL characters and neither backend stores NaN or infinities)."""
     if value is None:
         return None
-    return json.loads(chain.canonical(value))
+    return _normalise(json.loads(chain.canonical(_normalise(value))))
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return repr(value)
+        if value == 0:
+            return 0.0
+        if value.is_integer() and abs(value) >= 1e16:
+            return int(Decimal(repr(value)))
+        return value
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    return value
 
 
 def audit_verify() -> list[tuple[str, AuditEntry | None, str]]:

@@ -1,10 +1,23 @@
 """Test settings: fast hashing, in-memory email, tasks run by tests explicitly."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import STORAGES
+from .base import DATABASES, STORAGES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 AXES_ENABLED = True
 ALLOWED_HOSTS = ["*"]
+
+# A file test database (not :memory:), so threads and a real Celery worker process in the
+# integration tests see the same data.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One file per test run, so parallel runs never share it.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        VAR_DIR / f"test-db-{os.getpid()}.sqlite3"
+    )
