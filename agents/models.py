@@ -34,7 +34,7 @@ class Agent(models.Model):
     api_calls_per_hour = models.PositiveIntegerField(null=True, blank=True)
     tokens_per_session = models.PositiveIntegerField(null=True, blank=True)
     sequential_actions_before_confirmation = models.PositiveIntegerField(null=True, blank=True)
-    monthly_budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    monthly_budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Counts saves; stale saves fail.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -295,3 +295,171 @@ class AgentToken(models.Model):
 
         raw = "rdy_agent_" + secrets.token_urlsafe(32)
         return raw, hash_token(raw), raw[:16]
+
+
+class AgentThresholds(models.Model):
+    """Per-agent advance and alert thresholds (SPEC §3–4); admins change them. The defaults
+    are agents.metrics.Thresholds'."""
+
+    class ErrorMode(models.TextChoices):
+        BASELINE = "baseline", "The snapshot's human baseline"
+        FIXED = "fixed", "A fixed fraction"
+
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="thresholds")
+    advance_completion_min = models.FloatField(default=0.90)
+    advance_escalation_max = models.FloatField(default=0.10)
+    advance_error_mode = models.CharField(
+        max_length=10, choices=ErrorMode.choices, default=ErrorMode.BASELINE
+    )
+    advance_error_max = models.FloatField(null=True, blank=True)
+    alert_error_rate_max = models.FloatField(default=0.10)
+    alert_escalation_max = models.FloatField(default=0.30)
+    alert_completion_min = models.FloatField(default=0.50)
+    alert_failed_tool_calls_max = models.FloatField(default=0.05)
+    alert_policy_violations_max = models.PositiveIntegerField(default=0)
+    alert_quality_min = models.FloatField(default=0.70)
+    stabilization_weeks = models.PositiveSmallIntegerField(default=8)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    FRACTIONS = (
+        "advance_completion_min",
+        "advance_escalation_max",
+        "advance_error_max",
+        "alert_error_rate_max",
+        "alert_escalation_max",
+        "alert_completion_min",
+        "alert_failed_tool_calls_max",
+        "alert_quality_min",
+    )
+
+    class Meta:
+        verbose_name_plural = "agent thresholds"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 1})
+                | Q(**{f"{name}__isnull": True}),
+                name=f"thresholds_{name}_fraction",
+            )
+            for name in (
+                "advance_completion_min",
+                "advance_escalation_max",
+                "advance_error_max",
+                "alert_error_rate_max",
+                "alert_escalation_max",
+                "alert_completion_min",
+                "alert_failed_tool_calls_max",
+                "alert_quality_min",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Thresholds of {self.agent}"
+
+
+class MetricSnapshot(models.Model):
+    """One period's outcome metrics for an agent, against the human baseline (SPEC §3)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="snapshots")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    tasks = models.PositiveBigIntegerField()
+    tasks_completed = models.PositiveBigIntegerField()
+    escalations = models.PositiveBigIntegerField()
+    errors = models.PositiveBigIntegerField()
+    cost = models.FloatField()
+    avg_cycle_time_s = models.FloatField()
+    baseline_cost_per_case = models.FloatField()
+    baseline_cycle_time_s = models.FloatField()
+    baseline_error_rate = models.FloatField()
+    failed_tool_calls = models.PositiveBigIntegerField(null=True, blank=True)
+    policy_violations = models.PositiveBigIntegerField(null=True, blank=True)
+    quality_score = models.FloatField(null=True, blank=True)
+    calls_per_hour = models.FloatField(null=True, blank=True)
+    breaches = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        indexes = [models.Index(fields=["agent", "-period_end"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")), name="snapshot_period_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(tasks_completed__lte=models.F("tasks"))
+                & Q(escalations__lte=models.F("tasks"))
+                & Q(errors__lte=models.F("tasks")),
+                name="snapshot_counts_within_tasks",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0)
+                & Q(avg_cycle_time_s__gte=0)
+                & Q(baseline_cost_per_case__gte=0)
+                & Q(baseline_cycle_time_s__gte=0)
+                & Q(baseline_error_rate__gte=0)
+                & Q(baseline_error_rate__lte=1),
+                name="snapshot_numbers_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.period_start}–{self.period_end}"
+
+    def values(self) -> dict:
+        from .metrics import ALL_FIELDS
+
+        return {name: getattr(self, name) for name in ALL_FIELDS}
+
+
+class HorizonDecision(models.Model):
+    """An approver's advance from one rollout horizon to the next. Append-only."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="horizon_decisions")
+    from_horizon = models.CharField(max_length=20, choices=Agent.Horizon.choices)
+    to_horizon = models.CharField(max_length=20, choices=Agent.Horizon.choices)
+    rationale = models.TextField()
+    figures = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.from_horizon} → {self.to_horizon}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Horizon decisions are append-only.")
+        super().save(*args, **kwargs)
+
+
+class RiskAssessment(models.Model):
+    """In optimization, a new tool or decision scope needs a recorded risk assessment first."""
+
+    class Scope(models.TextChoices):
+        TOOL = "tool", "New tool permission"
+        DECISION = "decision", "New decision scope"
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="risk_assessments")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    subject = models.CharField(max_length=300, help_text="The tool or the decision it covers.")
+    assessment = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Risk assessment: {self.subject}"

@@ -64,8 +64,8 @@ def readiness_reasons(readiness: ReadinessFacts | None, now: datetime) -> list[R
         reasons.append(
             Reason(
                 "readiness_stale",
-                f"The latest readiness assessment was submitted {age.days} days ago; production "
-                "needs one at most 90 days old.",
+                f"The latest readiness assessment is more than 90 days old (submitted "
+                f"{age.days} days ago): production needs one at most 90 days old.",
                 {"age_days": age.days},
             )
         )
@@ -130,6 +130,8 @@ def gate_no_go_reasons(*, decider_is_owner: bool) -> list[Reason]:
 
 def agent_phase(states: Mapping[int, GateState]) -> int | str:
     """The lowest phase not at go, or "production" when all four are."""
+    if not states:
+        return 1
     for phase in sorted(states):
         if states[phase] != "go":
             return phase

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.http import Http404
 from django.db.models import F
 from django.utils import timezone
 
@@ -315,9 +316,15 @@ def _apply_records(agent: Agent, clean: dict) -> None:
             for i, row in enumerate(clean["escalation_paths"])
         )
     if "tool_permissions" in clean:
+        # Keep when each tool was first granted: the 90-day "never used / never reviewed"
+        # flags count from it, so re-sending the same list must not reset it.
+        granted = {}
+        for permission in agent.tool_permissions.all():
+            granted.setdefault(permission.tool, permission.created_at)
         agent.tool_permissions.all().delete()
+        now = timezone.now()
         ToolPermission.objects.bulk_create(
-            ToolPermission(agent=agent, position=i, **row)
+            ToolPermission(agent=agent, position=i, created_at=granted.get(row["tool"], now), **row)
             for i, row in enumerate(clean["tool_permissions"])
         )
 
@@ -403,11 +410,17 @@ def _needs_review(agent: Agent, phase: int, actor, why: str) -> None:
 # --- checklists and decisions ----------------------------------------------------------------
 
 
+def _check_phase(phase) -> None:
+    if phase not in PHASES:
+        raise Http404("No such phase: use 1 to 4.")
+
+
 @transaction.atomic
 def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
     """Mark items met or not, with evidence. Unknown keys and bad values are 400, all or
     nothing."""
     _require(membership, Role.ASSESSOR, "fill gate checklists")
+    _check_phase(phase)
     definition = phase_definition(phase)
     errors: dict = {}
     if not isinstance(changes, dict) or not changes:
@@ -485,6 +498,7 @@ def gate_decide(
     *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
 ) -> GateDecision:
     _require(membership, Role.APPROVER, "decide gates")
+    _check_phase(phase)
     errors: dict = {}
     if decision not in GateDecision.Decision.values:
         errors["decision"] = ["Choose go or no_go."]
@@ -561,8 +575,9 @@ def gate_decide(
             "unmet_items": [u["key"] for u in record.unmet_items],
         },
     )
-    if decision == "go" and phase == 4 and not agent.horizon:
-        Agent.objects.filter(pk=agent.pk).update(horizon=Agent.Horizon.STABILIZATION)
+    if decision == "go" and phase == 4:
+        # Read the row, not the caller's object: the first go on phase 4 starts stabilization.
+        Agent.objects.filter(pk=agent.pk, horizon="").update(horizon=Agent.Horizon.STABILIZATION)
     return record
 
 
@@ -771,6 +786,8 @@ def drill_start(*, agent: Agent, membership) -> Suspension:
 @transaction.atomic
 def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
     """The operator who started the drill, or an approver, ends it and the agent resumes."""
+    if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
+        raise Http404("No such drill for this agent.")
     if not (membership.user_id == drill.started_by_id or Role.APPROVER in membership.roles):
         raise Forbidden("Only the operator who started this drill, or an approver, may end it.")
     locked = Agent.objects.select_for_update().get(pk=agent.pk)

@@ -1,0 +1,547 @@
+"""Forms of the agent pages: the board's filters, registering and editing an agent (with its
+records as formsets), a gate's checklist and decision, the kill switch's reasons, runtime tokens.
+
+Forms only parse what the browser sends into the plain data the services take; the services
+validate again and decide. Their InvalidInput errors are shown beside the fields they name.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+
+from .checklists import PhaseDefinition
+from .models import DecisionBoundary, Gate, ToolPermission
+
+BLANK = [("", "—")]
+
+
+def _member_choices(members) -> list[tuple[str, str]]:
+    return [(m.user.get_username(), m.user.get_username()) for m in members]
+
+
+class _RadioSelectWithDisabled(forms.RadioSelect):
+    """Radio buttons whose options named in `disabled_values` cannot be chosen."""
+
+    def __init__(self, *args, disabled_values=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = set(disabled_values)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class MemberChoiceField(forms.ChoiceField):
+    """A member of the organization, by username (what the services take)."""
+
+    def __init__(self, *, members, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": "Choose a member of this organization: "
+                "%(value)s is not one of them.",
+                "required": "Choose a member of this organization.",
+            },
+        )
+        super().__init__(choices=BLANK + _member_choices(members), **kwargs)
+
+
+# --------------------------------------------------------------------------- board filters
+
+
+class BoardFilterForm(forms.Form):
+    """The gate board's filters (a GET form: it works without JavaScript)."""
+
+    SUSPENDED_CHOICES = [("", "Any"), ("yes", "Suspended"), ("no", "Active")]
+    ORDERS = ("name", "-name", "business_unit", "owner", "phase", "-phase")
+
+    business_unit = forms.ChoiceField(required=False)
+    owner = forms.ChoiceField(required=False)
+    state = forms.ChoiceField(
+        label="Any gate",
+        required=False,
+        choices=[("", "In any state"), *Gate.State.choices],
+    )
+    suspended = forms.ChoiceField(label="Kill switch", required=False, choices=SUSPENDED_CHOICES)
+    order = forms.ChoiceField(
+        required=False, choices=[(o, o) for o in ORDERS], widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, members, business_units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["business_unit"].choices = [("", "Any"), *((u, u) for u in business_units)]
+        self.fields["owner"].choices = [("", "Anyone"), *_member_choices(members)]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Div(
+                Div(
+                    Field("business_unit", css_class="form-select-sm"), css_class="col-sm-6 col-lg"
+                ),
+                Div(Field("owner", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
+                Div(Field("state", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
+                Div(Field("suspended", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
+                "order",
+                css_class="row g-2",
+            )
+        )
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters; an unknown value is ignored rather than refused."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "business_unit": data.get("business_unit", ""),
+            "owner": data.get("owner", ""),
+            "state": data.get("state", ""),
+            "suspended": data.get("suspended", ""),
+            "order": data.get("order") or "name",
+        }
+
+    @property
+    def is_filtered(self) -> bool:
+        filters = self.filters()
+        return any(filters[k] for k in ("business_unit", "owner", "state", "suspended"))
+
+
+# --------------------------------------------------------------------------- register / edit
+
+
+class AgentForm(forms.Form):
+    """What registering an agent asks: name, purpose, business unit, named owner."""
+
+    name = forms.CharField(
+        max_length=200,
+        help_text="Unique in your organization, e.g. “Invoice triage agent”.",
+    )
+    purpose = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the agent does and for whom, in a sentence or two.",
+    )
+    business_unit = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="The business unit it serves; the gate board filters by it.",
+    )
+
+    # Service error keys that belong to a field of this form.
+    ERROR_FIELDS = {"name": "name", "purpose": "purpose", "business_unit": "business_unit"}
+
+    def __init__(self, *args, members, business_units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = MemberChoiceField(
+            members=members,
+            help_text="The named human accountable for the agent's decision boundary. The owner "
+            "may not decide the agent's gates (separation of duties).",
+        )
+        self.fields["business_unit"].widget.attrs["list"] = "business-units"
+        self.business_units = list(business_units)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("name", autofocus=True), "purpose", "business_unit", "owner"
+        )
+
+    def service_data(self) -> dict:
+        return {
+            key: self.cleaned_data[key] for key in ("name", "purpose", "business_unit", "owner")
+        }
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            field = self.ERROR_FIELDS.get(key) or ("owner" if key == "owner" else None)
+            for message in messages:
+                self.add_error(field, message)
+
+
+GUARDRAIL_HELP = {
+    "api_calls_per_hour": "Hard limit on API call volume.",
+    "tokens_per_session": "Token spend limit per session.",
+    "sequential_actions_before_confirmation": "How many actions in a row before a human "
+    "must confirm.",
+    "monthly_budget": "Budget limit; usage alerts fire against it.",
+}
+
+
+class AgentEditForm(AgentForm):
+    """The basic fields and the guardrail limits, with the version the page was opened on."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    api_calls_per_hour = forms.IntegerField(
+        label="API calls per hour",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text=GUARDRAIL_HELP["api_calls_per_hour"],
+    )
+    tokens_per_session = forms.IntegerField(
+        label="Tokens per session",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text=GUARDRAIL_HELP["tokens_per_session"],
+    )
+    sequential_actions_before_confirmation = forms.IntegerField(
+        label="Sequential actions before human confirmation",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text=GUARDRAIL_HELP["sequential_actions_before_confirmation"],
+    )
+    monthly_budget = forms.DecimalField(
+        label="Monthly budget",
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=GUARDRAIL_HELP["monthly_budget"],
+    )
+
+    GUARDRAILS = tuple(GUARDRAIL_HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout("version", "name", "purpose", "business_unit", "owner")
+        self.guardrail_helper = FormHelper()
+        self.guardrail_helper.form_tag = False
+        self.guardrail_helper.disable_csrf = True
+        self.guardrail_helper.layout = Layout(
+            Div(
+                *(Div(name, css_class="col-md-6") for name in self.GUARDRAILS),
+                css_class="row",
+            )
+        )
+
+    @classmethod
+    def initial_for(cls, agent) -> dict:
+        return {
+            "version": agent.version,
+            "name": agent.name,
+            "purpose": agent.purpose,
+            "business_unit": agent.business_unit,
+            "owner": agent.owner.get_username(),
+            **{key: getattr(agent, key) for key in cls.GUARDRAILS},
+        }
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        guardrails = {key: self.cleaned_data.get(key) for key in self.GUARDRAILS}
+        if guardrails["monthly_budget"] is not None:
+            guardrails["monthly_budget"] = float(guardrails["monthly_budget"])
+        data["guardrails"] = guardrails
+        return data
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            if key.startswith("guardrails.") and key.removeprefix("guardrails.") in self.fields:
+                field = key.removeprefix("guardrails.")
+            elif key in self.fields:
+                field = key
+            else:
+                field = None
+            for message in messages:
+                self.add_error(field, message)
+
+
+class DecisionBoundaryForm(forms.Form):
+    decision = forms.CharField(
+        max_length=300, widget=forms.TextInput(attrs={"placeholder": "e.g. Refund up to €50"})
+    )
+    mode = forms.ChoiceField(label="The agent", choices=BLANK + DecisionBoundary.Mode.choices)
+
+
+class EscalationPathForm(forms.Form):
+    failure_state = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Customer disputes the refund"}),
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = MemberChoiceField(members=members, label="Escalation owner")
+
+
+class ToolPermissionForm(forms.Form):
+    tool = forms.CharField(
+        max_length=200, widget=forms.TextInput(attrs={"placeholder": "e.g. CRM API"})
+    )
+    access = forms.ChoiceField(choices=BLANK + ToolPermission.Access.choices)
+    justification = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Why it needs this access"}),
+    )
+    last_used = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    last_reviewed = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+EXTRA_ROWS = 2
+DecisionBoundaryFormSet = forms.formset_factory(
+    DecisionBoundaryForm, extra=EXTRA_ROWS, can_delete=True
+)
+EscalationPathFormSet = forms.formset_factory(EscalationPathForm, extra=EXTRA_ROWS, can_delete=True)
+ToolPermissionFormSet = forms.formset_factory(ToolPermissionForm, extra=EXTRA_ROWS, can_delete=True)
+
+
+def _rows(formset, fields) -> tuple[list[dict], list[int]]:
+    """The rows a formset keeps (not deleted, not an untouched empty row) as plain dicts, and
+    each row's form index (to put a service error back beside the right field)."""
+    rows, indexes = [], []
+    for index, form in enumerate(formset.forms):
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        is_extra = index >= formset.initial_form_count()
+        if is_extra and not form.has_changed():
+            continue
+        rows.append({key: form.cleaned_data.get(key) for key in fields})
+        indexes.append(index)
+    return rows, indexes
+
+
+class AgentRecordsForms:
+    """The edit page's forms as one: the basic fields and guardrails, and a formset per record
+    list (decision boundaries, escalation paths, tool permissions). Lists are sent whole."""
+
+    LISTS = {
+        "decision_boundaries": ("boundaries", ("decision", "mode")),
+        "escalation_paths": ("escalations", ("failure_state", "owner")),
+        "tool_permissions": (
+            "tools",
+            ("tool", "access", "justification", "last_used", "last_reviewed"),
+        ),
+    }
+
+    def __init__(self, data=None, *, agent, members, business_units=()):
+        self.form = AgentEditForm(
+            data,
+            initial=AgentEditForm.initial_for(agent),
+            members=members,
+            business_units=business_units,
+        )
+        self.boundaries = DecisionBoundaryFormSet(
+            data,
+            prefix="boundaries",
+            initial=[
+                {"decision": b.decision, "mode": b.mode} for b in agent.decision_boundaries.all()
+            ],
+        )
+        self.escalations = EscalationPathFormSet(
+            data,
+            prefix="escalations",
+            form_kwargs={"members": members},
+            initial=[
+                {"failure_state": p.failure_state, "owner": p.owner.get_username()}
+                for p in agent.escalation_paths.all()
+            ],
+        )
+        self.tools = ToolPermissionFormSet(
+            data,
+            prefix="tools",
+            initial=[
+                {
+                    "tool": t.tool,
+                    "access": t.access,
+                    "justification": t.justification,
+                    "last_used": t.last_used,
+                    "last_reviewed": t.last_reviewed,
+                }
+                for t in agent.tool_permissions.all()
+            ],
+        )
+        self._indexes: dict[str, list[int]] = {}
+        for formset in self.formsets.values():
+            for number, form in enumerate(formset.forms, start=1):
+                for name, field in form.fields.items():
+                    label = form[name].label
+                    field.widget.attrs.setdefault("aria-label", f"{label}, row {number}")
+
+    @property
+    def formsets(self) -> dict:
+        return {key: getattr(self, attr) for key, (attr, _) in self.LISTS.items()}
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        for formset in self.formsets.values():
+            valid = formset.is_valid() and valid
+        return valid
+
+    @property
+    def version(self) -> int:
+        return self.form.cleaned_data["version"]
+
+    def service_data(self) -> dict:
+        data = self.form.service_data()
+        for key, (attr, fields) in self.LISTS.items():
+            rows, self._indexes[key] = _rows(getattr(self, attr), fields)
+            for row in rows:
+                for name in ("last_used", "last_reviewed"):
+                    if row.get(name) is not None:
+                        row[name] = row[name].isoformat()
+            data[key] = rows
+        return data
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Errors named like "tool_permissions.0.tool" go beside that row's field."""
+        main = {}
+        for key, messages in errors.items():
+            head, _, rest = key.partition(".")
+            if head in self.LISTS and rest:
+                position, _, field = rest.partition(".")
+                formset = getattr(self, self.LISTS[head][0])
+                try:
+                    form = formset.forms[self._indexes[head][int(position)]]
+                except (KeyError, IndexError, ValueError):
+                    main[key] = messages
+                    continue
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                main[key] = messages
+        self.form.add_service_errors(main)
+
+    @property
+    def errors(self) -> bool:
+        return bool(
+            self.form.errors or any(f.errors or f.non_form_errors() for f in self.formsets.values())
+        )
+
+
+# --------------------------------------------------------------------------- gates
+
+
+class ChecklistForm(forms.Form):
+    """A gate's checklist: per item, met or not, and an evidence note or link."""
+
+    def __init__(self, *args, definition: PhaseDefinition, items, read_only=False, **kwargs):
+        initial = {}
+        for key in definition.keys:
+            item = items.get(key)
+            initial[f"met_{key}"] = bool(item and item.met)
+            initial[f"evidence_{key}"] = item.evidence if item else ""
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for item in definition.items:
+            self.fields[f"met_{item.key}"] = forms.BooleanField(
+                label="Met", required=False, disabled=read_only
+            )
+            self.fields[f"evidence_{item.key}"] = forms.CharField(
+                label="Evidence",
+                required=False,
+                max_length=5000,
+                disabled=read_only,
+                widget=forms.Textarea(
+                    attrs={
+                        "rows": 1,
+                        "class": "form-control",
+                        "placeholder": "A note or a link (runbook, ticket, document)",
+                        "aria-label": f"Evidence: {item.label}",
+                    }
+                ),
+            )
+
+    def rows(self) -> list[dict]:
+        return [
+            {"item": item, "met": self[f"met_{item.key}"], "evidence": self[f"evidence_{item.key}"]}
+            for item in self.definition.items
+        ]
+
+    def changes(self) -> dict[str, dict]:
+        """Only the items whose met flag or evidence changed."""
+        changed = set(self.changed_data)
+        return {
+            item.key: {
+                "met": self.cleaned_data[f"met_{item.key}"],
+                "evidence": self.cleaned_data[f"evidence_{item.key}"],
+            }
+            for item in self.definition.items
+            if {f"met_{item.key}", f"evidence_{item.key}"} & changed
+        }
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            item, _, part = key.partition(".")
+            field = f"{part or 'evidence'}_{item}"
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class DecisionForm(forms.Form):
+    """An approver's go / no-go, with the rationale and the gate version they saw."""
+
+    decision = forms.ChoiceField(
+        choices=[("go", "Go"), ("no_go", "No-go")],
+        widget=_RadioSelectWithDisabled,
+        error_messages={"required": "Choose go or no-go."},
+    )
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="Required for both: what you checked and why you decided so. It is kept with "
+        "the decision for good.",
+        error_messages={"required": "Write the rationale for this decision."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, go_blocked=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if go_blocked:
+            self.fields["decision"].widget.disabled_values = {"go"}
+            self.fields["decision"].help_text = (
+                "Go is not available until the reasons above are resolved; a no-go is "
+                "always possible."
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout("version", "decision", "rationale")
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
+# --------------------------------------------------------------------------- kill switch, tokens
+
+
+class ReasonForm(forms.Form):
+    """The reason for suspending or resuming an agent (required, kept in the audit log)."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give a reason: it is recorded with who and when."},
+    )
+
+    def __init__(self, *args, label="Reason", help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = help_text
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error("reason" if key == "reason" else None, message)
+
+
+class AgentTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        initial="Runtime token",
+        help_text="Where the token is used, e.g. “production runtime”.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -1,0 +1,317 @@
+"""Outcome metrics, alert thresholds and horizon advance (shared/SPEC.md §3 and §4) as pure
+functions: plain values in, plain values out, no Django.
+
+Derived figures are fractions (pages show percentages). A figure whose denominator is zero
+is None: it never fires an alert and never satisfies an advance threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+MAX_NUMBER = 10**12
+HORIZONS = ("stabilization", "scaling", "optimization")
+
+COUNT_FIELDS = ("tasks", "tasks_completed", "escalations", "errors")
+NUMBER_FIELDS = ("cost", "avg_cycle_time_s", "baseline_cost_per_case", "baseline_cycle_time_s")
+FRACTION_FIELDS = ("baseline_error_rate",)
+OPTIONAL_COUNT_FIELDS = ("failed_tool_calls", "policy_violations")
+OPTIONAL_NUMBER_FIELDS = ("calls_per_hour",)
+OPTIONAL_FRACTION_FIELDS = ("quality_score",)
+REQUIRED_FIELDS = ("period_start", "period_end", *COUNT_FIELDS, *NUMBER_FIELDS, *FRACTION_FIELDS)
+OPTIONAL_FIELDS = (*OPTIONAL_COUNT_FIELDS, *OPTIONAL_NUMBER_FIELDS, *OPTIONAL_FRACTION_FIELDS)
+ALL_FIELDS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """An agent's advance and alert thresholds; the defaults are SPEC's."""
+
+    advance_completion_min: float = 0.90
+    advance_escalation_max: float = 0.10
+    advance_error_mode: Literal["baseline", "fixed"] = "baseline"
+    advance_error_max: float | None = None
+    alert_error_rate_max: float = 0.10
+    alert_escalation_max: float = 0.30
+    alert_completion_min: float = 0.50
+    alert_failed_tool_calls_max: float = 0.05
+    alert_policy_violations_max: int = 0
+    alert_quality_min: float = 0.70
+    stabilization_weeks: int = 8
+
+
+@dataclass(frozen=True)
+class Breach:
+    threshold: str
+    value: float
+    limit: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    extra: dict = field(default_factory=dict)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _number_error(value: object, *, integer: bool = False) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "Must be a whole number." if integer else "Must be a number."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Must be a finite number."
+    if integer and not isinstance(value, int):
+        return "Must be a whole number."
+    if value < 0:
+        return "Must not be negative."
+    if value > MAX_NUMBER:
+        return "Must be at most 10^12."
+    return None
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def validate_snapshot(data: Mapping) -> tuple[dict, dict[str, list[str]]]:
+    """Check one snapshot; return (clean values, errors naming every bad field)."""
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    if not isinstance(data, Mapping):
+        return {}, {"__all__": ["Send an object with the snapshot's fields."]}
+    for name in REQUIRED_FIELDS:
+        if data.get(name) is None:
+            errors[name] = ["This field is required."]
+    for name in ("period_start", "period_end"):
+        if data.get(name) is not None:
+            parsed = _date(data[name])
+            if parsed is None:
+                errors[name] = ["Use an ISO date (YYYY-MM-DD)."]
+            else:
+                clean[name] = parsed
+    for name in (*COUNT_FIELDS, *OPTIONAL_COUNT_FIELDS):
+        if data.get(name) is not None:
+            error = _number_error(data[name], integer=True)
+            if error:
+                errors[name] = [error]
+            else:
+                clean[name] = data[name]
+    for name in (*NUMBER_FIELDS, *OPTIONAL_NUMBER_FIELDS):
+        if data.get(name) is not None:
+            error = _number_error(data[name])
+            if error:
+                errors[name] = [error]
+            else:
+                clean[name] = float(data[name])
+    for name in (*FRACTION_FIELDS, *OPTIONAL_FRACTION_FIELDS):
+        if data.get(name) is not None:
+            error = _number_error(data[name])
+            if error is None and data[name] > 1:
+                error = "Must be a fraction from 0 to 1."
+            if error:
+                errors[name] = [error]
+            else:
+                clean[name] = float(data[name])
+    if (
+        "period_start" in clean
+        and "period_end" in clean
+        and clean["period_end"] < clean["period_start"]
+    ):
+        errors["period_end"] = ["The period ends before it starts."]
+    tasks = clean.get("tasks")
+    if tasks is not None:
+        for name in ("tasks_completed", "escalations", "errors"):
+            if clean.get(name) is not None and clean[name] > tasks:
+                errors[name] = [f"Cannot exceed tasks ({tasks})."]
+    for name in OPTIONAL_FIELDS:
+        clean.setdefault(name, None)
+    return clean, errors
+
+
+# --- derived figures --------------------------------------------------------------------------
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def derived_figures(s: Mapping) -> dict[str, float | None]:
+    """The SPEC §3 table, as fractions; None where a denominator is zero."""
+    tasks = s["tasks"]
+    error_rate = _ratio(s["errors"], tasks)
+    cost_per_case = _ratio(s["cost"], s["tasks_completed"])
+    baseline_cycle = s["baseline_cycle_time_s"]
+    baseline_cost = s["baseline_cost_per_case"]
+    return {
+        "task_completion_rate": _ratio(s["tasks_completed"], tasks),
+        "escalation_frequency": _ratio(s["escalations"], tasks),
+        "error_rate": error_rate,
+        "cost_per_resolved_case": cost_per_case,
+        "cycle_time_reduction": _ratio(baseline_cycle - s["avg_cycle_time_s"], baseline_cycle),
+        "error_rate_vs_baseline": (
+            None if error_rate is None else error_rate - s["baseline_error_rate"]
+        ),
+        "cost_reduction": (
+            None if cost_per_case is None else _ratio(baseline_cost - cost_per_case, baseline_cost)
+        ),
+    }
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def alert_breaches(
+    s: Mapping, figures: Mapping[str, float | None], t: Thresholds, api_calls_limit: int | None
+) -> list[Breach]:
+    """Every alert threshold the snapshot crosses (SPEC §4). None never fires."""
+    breaches = []
+
+    def above(name, value, limit, label):
+        if value is not None and value > limit:
+            breaches.append(Breach(name, value, limit, f"{label} {value:.4g} is above {limit:g}."))
+
+    def below(name, value, limit, label):
+        if value is not None and value < limit:
+            breaches.append(Breach(name, value, limit, f"{label} {value:.4g} is below {limit:g}."))
+
+    above("error_rate", figures["error_rate"], t.alert_error_rate_max, "Error rate")
+    above(
+        "escalation_frequency",
+        figures["escalation_frequency"],
+        t.alert_escalation_max,
+        "Escalation frequency",
+    )
+    below(
+        "task_completion_rate",
+        figures["task_completion_rate"],
+        t.alert_completion_min,
+        "Task completion rate",
+    )
+    if s.get("failed_tool_calls") is not None:
+        above(
+            "failed_tool_calls",
+            _ratio(s["failed_tool_calls"], s["tasks"]),
+            t.alert_failed_tool_calls_max,
+            "Failed tool calls per task",
+        )
+    if s.get("policy_violations") is not None:
+        above(
+            "policy_violations",
+            s["policy_violations"],
+            t.alert_policy_violations_max,
+            "Policy violations",
+        )
+    if s.get("quality_score") is not None:
+        below("quality_score", s["quality_score"], t.alert_quality_min, "Quality score")
+    if s.get("calls_per_hour") is not None and api_calls_limit is not None:
+        above("calls_per_hour", s["calls_per_hour"], api_calls_limit, "Calls per hour")
+    return breaches
+
+
+# --- horizons ----------------------------------------------------------------------------------
+
+
+def next_horizon(horizon: str) -> str | None:
+    index = HORIZONS.index(horizon)
+    return HORIZONS[index + 1] if index + 1 < len(HORIZONS) else None
+
+
+def advance_reasons(
+    *,
+    horizon: str | None,
+    in_production: bool,
+    suspended: bool,
+    production_since: datetime | None,
+    now: datetime,
+    latest: Mapping | None,
+    figures: Mapping[str, float | None] | None,
+    thresholds: Thresholds,
+    decider_is_owner: bool,
+) -> list[Reason]:
+    """Every reason a horizon advance is refused now (empty: it may be decided)."""
+    reasons = []
+    if decider_is_owner:
+        reasons.append(
+            Reason(
+                "owner_cannot_decide",
+                "You own this agent: another approver must decide (separation of duties).",
+            )
+        )
+    if not in_production or horizon is None:
+        reasons.append(
+            Reason("not_in_production", "The agent is not in production (all four gates at go).")
+        )
+    elif next_horizon(horizon) is None:
+        reasons.append(Reason("final_horizon", "The agent is already in optimization."))
+    if suspended:
+        reasons.append(Reason("suspended", "The agent is suspended: resume it first."))
+    if horizon == "stabilization" and production_since is not None:
+        minimum = timedelta(weeks=thresholds.stabilization_weeks)
+        if now - production_since < minimum:
+            left = minimum - (now - production_since)
+            weeks_left = math.ceil(left / timedelta(weeks=1) * 10) / 10
+            reasons.append(
+                Reason(
+                    "stabilization_minimum",
+                    f"Stabilization lasts at least {thresholds.stabilization_weeks} weeks from "
+                    f"phase 4's go: {weeks_left:g} week(s) left.",
+                    {"weeks_left": weeks_left},
+                )
+            )
+    if latest is None or figures is None:
+        reasons.append(Reason("no_snapshot", "No metric snapshot yet: post one first."))
+        return reasons
+    checks = [
+        (
+            "task_completion_rate",
+            figures["task_completion_rate"],
+            thresholds.advance_completion_min,
+            "min",
+        ),
+        (
+            "escalation_frequency",
+            figures["escalation_frequency"],
+            thresholds.advance_escalation_max,
+            "max",
+        ),
+    ]
+    error_limit = (
+        latest["baseline_error_rate"]
+        if thresholds.advance_error_mode == "baseline" or thresholds.advance_error_max is None
+        else thresholds.advance_error_max
+    )
+    checks.append(("error_rate", figures["error_rate"], error_limit, "max"))
+    for name, value, limit, kind in checks:
+        label = name.replace("_", " ")
+        if value is None:
+            reasons.append(
+                Reason(
+                    "figure_missing",
+                    f"The latest snapshot has no {label} (no tasks).",
+                    {"figure": name, "value": None, "threshold": limit},
+                )
+            )
+        elif (kind == "min" and value < limit) or (kind == "max" and value > limit):
+            word = "below the minimum" if kind == "min" else "above the maximum"
+            reasons.append(
+                Reason(
+                    "figure_short",
+                    f"The {label} {value:.1%} is {word} of {limit:.1%}.",
+                    {"figure": name, "value": value, "threshold": limit},
+                )
+            )
+    return reasons
