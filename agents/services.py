@@ -29,6 +29,7 @@ from .models import (
     Gate,
     GateDecision,
     PromptVersion,
+    RiskAssessment,
     Suspension,
     ToolPermission,
 )
@@ -351,6 +352,7 @@ def agent_update(
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     _check_version(locked, expected_version)
     before = _records_snapshot(locked)
+    _require_risk_assessments(locked, before, clean)
     _apply_records(locked, clean)
     Agent.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=timezone.now())
     locked.refresh_from_db()
@@ -370,6 +372,42 @@ def agent_update(
             fields = [k for k in changed if GOVERNANCE_PHASE.get(k) == phase]
             _needs_review(locked, phase, membership.user, "changed: " + ", ".join(fields))
     return locked
+
+
+def _require_risk_assessments(agent: Agent, before: dict, clean: dict) -> None:
+    """In optimization, a new tool or decision scope needs a recorded risk assessment first."""
+    if agent.horizon != Agent.Horizon.OPTIMIZATION:
+        return
+    assessed = {
+        (scope, subject.casefold())
+        for scope, subject in RiskAssessment.objects.filter(agent=agent).values_list(
+            "scope", "subject"
+        )
+    }
+    missing = []
+    old_tools = {t["tool"] for t in before["tool_permissions"]}
+    for row in clean.get("tool_permissions", []):
+        if row["tool"] not in old_tools and ("tool", row["tool"].casefold()) not in assessed:
+            missing.append(("tool", row["tool"]))
+    old_decisions = {d["decision"] for d in before["decision_boundaries"]}
+    for row in clean.get("decision_boundaries", []):
+        if (
+            row["decision"] not in old_decisions
+            and ("decision", row["decision"].casefold()) not in assessed
+        ):
+            missing.append(("decision", row["decision"]))
+    if missing:
+        raise Conflict(
+            "In optimization, new tools and decision scopes need a risk assessment first.",
+            [
+                ConflictReason(
+                    "risk_assessment_required",
+                    f"Record a risk assessment for the new {scope} {subject!r} before adding it.",
+                    {"scope": scope, "subject": subject},
+                )
+                for scope, subject in missing
+            ],
+        )
 
 
 def _check_version(agent: Agent, expected_version: int | None) -> None:

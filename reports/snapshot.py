@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from agents import rules as agent_rules
 from agents.checklists import phases
-from agents.models import GateDecision, Suspension
+from agents import metrics
+from agents.models import GateDecision, MetricSnapshot, Suspension
 from agents.selectors import agent_list, readiness_facts
 from assessments import scoring
 from assessments.selectors import assessment_latest_submitted, assessment_trend
@@ -117,8 +118,84 @@ def _unmet_items(organization) -> dict[int, list[dict]]:
     return out
 
 
+def _pct(value: float | None) -> str | None:
+    return None if value is None else f"{value:.1%}"
+
+
+def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
+    """Per agent, the latest snapshot whose period ends within the report's period, with its
+    figures against the human baseline."""
+    latest: dict[int, MetricSnapshot] = {}
+    rows = (
+        MetricSnapshot.objects.filter(
+            agent__organization=organization,
+            period_end__gte=period_start,
+            period_end__lte=period_end,
+        )
+        .select_related("agent")
+        .order_by("agent__name", "-period_end", "-id")
+    )
+    for snapshot in rows:
+        latest.setdefault(snapshot.agent_id, snapshot)
+    out = []
+    for snapshot in latest.values():
+        values = snapshot.values()
+        f = metrics.derived_figures(values)
+        cost = f["cost_per_resolved_case"]
+        headline = []
+        if f["task_completion_rate"] is not None:
+            headline.append(f"{f['task_completion_rate']:.0%} of tasks completed")
+        if f["cost_reduction"] is not None:
+            word = "cheaper" if f["cost_reduction"] >= 0 else "dearer"
+            headline.append(f"{abs(f['cost_reduction']):.0%} {word} per case than people")
+        if f["cycle_time_reduction"] is not None:
+            word = "faster" if f["cycle_time_reduction"] >= 0 else "slower"
+            headline.append(f"{abs(f['cycle_time_reduction']):.0%} {word}")
+        out.append(
+            {
+                "agent": snapshot.agent.name,
+                "period_start": snapshot.period_start.isoformat(),
+                "period_end": snapshot.period_end.isoformat(),
+                "tasks": snapshot.tasks,
+                "figures": f,
+                "completion": _pct(f["task_completion_rate"]),
+                "escalation": _pct(f["escalation_frequency"]),
+                "error_rate": _pct(f["error_rate"]),
+                "baseline_error_rate": _pct(snapshot.baseline_error_rate),
+                "error_vs_baseline": None
+                if f["error_rate_vs_baseline"] is None
+                else f"{f['error_rate_vs_baseline'] * 100:+.1f} pts vs people",
+                "cost_per_case": None if cost is None else f"{cost:,.2f}",
+                "baseline_cost_per_case": f"{snapshot.baseline_cost_per_case:,.2f}",
+                "cost_reduction": None
+                if f["cost_reduction"] is None
+                else f"{f['cost_reduction']:+.0%} vs people",
+                "cycle_time_reduction": _pct(f["cycle_time_reduction"]),
+                "headline": ", ".join(headline) or "no tasks in the period",
+            }
+        )
+    return out
+
+
 def _anomalies(organization, start: datetime, end: datetime) -> list[dict]:
     events = []
+    for snapshot in (
+        MetricSnapshot.objects.filter(
+            agent__organization=organization, created_at__gte=start, created_at__lt=end
+        )
+        .exclude(breaches=[])
+        .select_related("agent")
+    ):
+        events.append(
+            {
+                "at": snapshot.created_at.isoformat(),
+                "agent": snapshot.agent.name,
+                "kind": "threshold_breach",
+                "summary": " ".join(b["message"] for b in snapshot.breaches),
+                "by": "alert thresholds",
+                "details": {"breaches": snapshot.breaches},
+            }
+        )
     for s in Suspension.objects.filter(
         agent__organization=organization, started_at__gte=start, started_at__lt=end
     ).select_related("agent", "started_by"):
@@ -299,7 +376,7 @@ def build_snapshot(*, organization, title, period_start, period_end, requested_b
             "suspended": sum(1 for a in agents if a["state"] == "suspended"),
             "in_production": sum(1 for a in agents if a["phase"] == agent_rules.PRODUCTION),
         },
-        "outcomes": [],
+        "outcomes": _outcomes(organization, period_start, period_end),
         "anomalies": _anomalies(organization, start, end),
         "methodology": _methodology(),
     }
