@@ -60,7 +60,7 @@ class Membership(models.Model):
         return [role.value for role in Role if role in self.roles]
 
 
-TOKEN_PREFIX = "rdy_"
+TOKEN_PREFIX = "rdy_"  # nosec B105: a public token prefix, not a secret
 
 
 def hash_token(raw: str) -> str:

@@ -47,3 +47,55 @@ def can_manage_members(roles: frozenset[Role] | set[Role]) -> bool:
 
 def can_view_audit_log(roles: frozenset[Role] | set[Role]) -> bool:
     return Role.ADMIN in roles
+
+
+# Agents (SPEC "Who may do what"). The owner rule (an approver never decides on an agent they own)
+# is a rule of the agent, checked by agents.rules / agents.services, not a role question.
+
+
+def can_edit_agent(roles: frozenset[Role] | set[Role]) -> bool:
+    """Register agents, edit their records, fill gate checklists."""
+    return Role.ASSESSOR in roles
+
+
+def can_decide_gate(roles: frozenset[Role] | set[Role]) -> bool:
+    return Role.APPROVER in roles
+
+
+def can_resume_agent(roles: frozenset[Role] | set[Role]) -> bool:
+    return Role.APPROVER in roles
+
+
+def can_suspend_agent(roles: frozenset[Role] | set[Role]) -> bool:
+    """Suspend an agent, and start a kill-switch drill."""
+    return Role.OPERATOR in roles
+
+
+def can_end_drill(roles: frozenset[Role] | set[Role]) -> bool:
+    """Who may try to end a drill: its operator (checked against the drill) or an approver."""
+    return Role.OPERATOR in roles or Role.APPROVER in roles
+
+
+def can_manage_agent_tokens(roles: frozenset[Role] | set[Role]) -> bool:
+    return Role.ADMIN in roles
+
+
+# Outcome metrics, thresholds, horizons and permission reviews (SPEC §3-4).
+
+
+def can_post_metrics(roles: frozenset[Role] | set[Role]) -> bool:
+    """Post metric snapshots, in a form, by CSV upload or through the API."""
+    return bool({Role.ASSESSOR, Role.OPERATOR, Role.ADMIN} & set(roles))
+
+
+def can_change_thresholds(roles: frozenset[Role] | set[Role]) -> bool:
+    return Role.ADMIN in roles
+
+
+def can_advance_horizon(roles: frozenset[Role] | set[Role]) -> bool:
+    return Role.APPROVER in roles
+
+
+def can_review_permissions(roles: frozenset[Role] | set[Role]) -> bool:
+    """Revoke a tool permission or mark it reviewed; record a risk assessment."""
+    return bool({Role.APPROVER, Role.ADMIN} & set(roles))

@@ -5,15 +5,17 @@ from .models import ApiToken, Membership, Organization
 
 def membership_list_for_user(*, user) -> list[Membership]:
     return list(
-        Membership.objects.filter(user=user).select_related("organization").order_by(
-            "organization__name"
-        )
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
     )
 
 
 def member_list(*, organization: Organization):
-    return Membership.objects.filter(organization=organization).select_related("user").order_by(
-        "user__username"
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__username")
     )
 
 

@@ -19,7 +19,9 @@ def organization_get_or_create(*, slug: str, name: str | None = None) -> Organiz
         slug=slug, defaults={"name": name or slug.replace("-", " ").title()}
     )
     if created:
-        audit_record(organization=org, action="organization.created", target=org, after={"slug": slug})
+        audit_record(
+            organization=org, action="organization.created", target=org, after={"slug": slug}
+        )
     return org
 
 
@@ -64,7 +66,9 @@ def member_set_roles(
 
 
 @transaction.atomic
-def token_create(*, membership: Membership, name: str = "API token", by=None) -> tuple[ApiToken, str]:
+def token_create(
+    *, membership: Membership, name: str = "API token", by=None
+) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     raw, key_hash, prefix = ApiToken.generate()
     token = ApiToken.objects.create(

@@ -8,5 +8,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_create_view, name="token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("members/", views.members, name="members"),
+    path("members/add/", views.member_add, name="member_add"),
+    path("members/<int:pk>/roles/", views.member_roles, name="member_roles"),
     path("audit/", views.audit_log, name="audit_log"),
 ]

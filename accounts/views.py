@@ -1,18 +1,218 @@
-from django.http import HttpResponse
+"""Signed-in pages: organization switcher, profile and API tokens, members, audit log."""
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.models import AuditEntry
+from audit.services import audit_verify, chain_name
 
 from .decorators import member_required
+from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
+from .middleware import SESSION_KEY
+from .roles import ROLE_LABELS, can_manage_members, can_view_audit_log
+from .selectors import member_list, token_get, token_list
+from .services import member_set_roles, token_create, token_revoke
+
+AUDIT_PAGE_SIZE = 50
+LONG_CHANGE = 160  # characters of before + after JSON shown inline; longer ones fold
+
+
+# Organization switcher ----------------------------------------------------------------------
 
 
 @member_required
 def switch_organization(request):
-    return HttpResponse("todo")
+    """GET lists the user's organizations; POST `membership` acts in that one from now on."""
+    if request.method == "POST":
+        try:
+            wanted = int(request.POST.get("membership", ""))
+        except ValueError:
+            raise Http404("No such organization.") from None
+        chosen = next((m for m in request.memberships if m.pk == wanted), None)
+        if chosen is None:
+            raise Http404("No such organization.")
+        request.session[SESSION_KEY] = chosen.pk
+        messages.success(request, f"You are now working in {chosen.organization}.")
+        return redirect("home")
+    return render(request, "accounts/switch_organization.html", {"role_labels": ROLE_LABELS})
 
 
+# Profile and API tokens ---------------------------------------------------------------------
+
+
+def _profile(request, *, form=None, raw_token=None, created_token=None, status=200):
+    response = render(
+        request,
+        "accounts/profile.html",
+        {
+            "tokens": token_list(membership=request.membership),
+            "form": form or TokenCreateForm(),
+            "raw_token": raw_token,
+            "created_token": created_token,
+            "api_url": request.build_absolute_uri("/api/v1/assessments"),
+        },
+        status=status,
+    )
+    if raw_token:
+        # The raw token is shown once: keep it out of every cache.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
 @member_required
 def profile(request):
-    return HttpResponse("todo")
+    return _profile(request)
 
 
+@require_POST
 @member_required
+def token_create_view(request):
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _profile(request, form=form, status=400)
+    token, raw = token_create(
+        membership=request.membership, name=form.cleaned_data["name"], by=request.user
+    )
+    return _profile(request, raw_token=raw, created_token=token)
+
+
+@require_POST
+@member_required
+def token_revoke_view(request, pk):
+    token = token_get(membership=request.membership, pk=pk)
+    if token.revoked_at is not None:
+        messages.info(request, f"The token “{token.name}” was already revoked.")
+    else:
+        token_revoke(token=token, by=request.user)
+        messages.success(
+            request, f"Revoked the token “{token.name}” ({token.prefix}…): it no longer works."
+        )
+    return redirect("profile")
+
+
+# Members ------------------------------------------------------------------------------------
+
+
+def _members(request, *, add_form=None, bound_form=None, status=200):
+    members = list(member_list(organization=request.membership.organization))
+    rows = []
+    for member in members:
+        if bound_form is not None and bound_form.target.pk == member.pk:
+            form = bound_form
+        else:
+            form = MemberRolesForm(target=member, acting=request.membership)
+        rows.append((member, form))
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "rows": rows,
+            "add_form": add_form or MemberAddForm(organization=request.membership.organization),
+            "role_labels": ROLE_LABELS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@member_required(allow=can_manage_members)
+def members(request):
+    return _members(request)
+
+
+@require_POST
+@member_required(allow=can_manage_members)
+def member_add(request):
+    organization = request.membership.organization
+    form = MemberAddForm(request.POST, organization=organization)
+    if not form.is_valid():
+        return _members(request, add_form=form, status=400)
+    data = form.cleaned_data
+    membership = member_set_roles(
+        organization=organization,
+        username=data["username"],
+        roles=data["roles"],
+        password=data["password"] or None,
+        email=data["email"],
+        by=request.user,
+    )
+    messages.success(
+        request,
+        f"Added {membership.user.get_username()} to {organization} as "
+        f"{', '.join(membership.role_names)}.",
+    )
+    return redirect("members")
+
+
+@require_POST
+@member_required(allow=can_manage_members)
+def member_roles(request, pk):
+    organization = request.membership.organization
+    target = get_object_or_404(member_list(organization=organization), pk=pk)
+    form = MemberRolesForm(request.POST, target=target, acting=request.membership)
+    if not form.is_valid():
+        return _members(request, bound_form=form, status=400)
+    before = target.role_names
+    updated = member_set_roles(
+        organization=organization,
+        username=target.user.get_username(),
+        roles=form.cleaned_data["roles"],
+        by=request.user,
+    )
+    if updated.role_names == before:
+        messages.info(request, f"No change for {updated.user.get_username()}.")
+    else:
+        roles = ", ".join(updated.role_names) or "no role"
+        messages.success(request, f"{updated.user.get_username()} now has: {roles}.")
+    return redirect("members")
+
+
+# Audit log ----------------------------------------------------------------------------------
+
+
+def _compact(value) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@require_GET
+@member_required(allow=can_view_audit_log)
 def audit_log(request):
-    return HttpResponse("todo")
+    organization = request.membership.organization
+    entries = AuditEntry.objects.filter(organization=organization)
+    actions = list(entries.order_by("action").values_list("action", flat=True).distinct())
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor_label__icontains=actor)
+    page = Paginator(entries.order_by("-created_at", "-id"), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:
+        entry.before_json = _compact(entry.before)
+        entry.after_json = _compact(entry.after)
+        entry.change_is_long = len(entry.before_json) + len(entry.after_json) > LONG_CHANGE
+    chain = chain_name(organization.pk)
+    broken = next((f for f in audit_verify() if f[0] == chain), None)
+    return render(
+        request,
+        "audit/audit_log.html",
+        {
+            "page": page,
+            "actions": actions,
+            "action": action,
+            "actor": actor,
+            "chain": chain,
+            "broken": broken,
+        },
+    )

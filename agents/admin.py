@@ -14,13 +14,17 @@ from accounts.admin import OrganizationScopedAdmin
 
 from .models import (
     Agent,
+    AgentThresholds,
     AgentToken,
     ChecklistItem,
     DecisionBoundary,
     EscalationPath,
     Gate,
     GateDecision,
+    HorizonDecision,
+    MetricSnapshot,
     PromptVersion,
+    RiskAssessment,
     Suspension,
     ToolPermission,
 )
@@ -240,3 +244,56 @@ class ToolPermissionAdmin(AgentChildAdmin):
     list_display = ["tool", "access", "agent", "last_used", "last_reviewed"]
     list_filter = ["access", "agent__organization"]
     search_fields = ["tool", "justification", "agent__name"]
+
+
+@admin.register(AgentThresholds)
+class AgentThresholdsAdmin(AgentChildAdmin):
+    list_display = [
+        "agent",
+        "advance_completion_min",
+        "advance_escalation_max",
+        "advance_error_mode",
+        "alert_error_rate_max",
+        "alert_escalation_max",
+        "alert_completion_min",
+        "stabilization_weeks",
+        "updated_at",
+    ]
+    list_filter = ["advance_error_mode", "agent__organization"]
+    search_fields = ["agent__name"]
+
+
+@admin.register(MetricSnapshot)
+class MetricSnapshotAdmin(AgentChildAdmin):
+    list_display = [
+        "agent",
+        "period_start",
+        "period_end",
+        "tasks",
+        "tasks_completed",
+        "escalations",
+        "errors",
+        "cost",
+        "created_at",
+    ]
+    list_filter = ["agent__organization"]
+    search_fields = ["agent__name"]
+    date_hierarchy = "period_end"
+
+
+@admin.register(HorizonDecision)
+class HorizonDecisionAdmin(AgentChildAdmin):
+    """Append-only, like gate decisions."""
+
+    list_display = ["agent", "from_horizon", "to_horizon", "decided_by", "decided_at"]
+    list_filter = ["to_horizon", "agent__organization"]
+    search_fields = ["agent__name", "rationale", "decided_by__username"]
+    date_hierarchy = "decided_at"
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(AgentChildAdmin):
+    list_display = ["subject", "scope", "agent", "recorded_by", "recorded_at"]
+    list_filter = ["scope", "agent__organization"]
+    search_fields = ["subject", "assessment", "agent__name"]
+    date_hierarchy = "recorded_at"

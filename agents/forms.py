@@ -197,7 +197,7 @@ class AgentEditForm(AgentForm):
         label="Monthly budget",
         required=False,
         min_value=0,
-        max_digits=14,
+        max_digits=16,
         decimal_places=2,
         help_text=GUARDRAIL_HELP["monthly_budget"],
     )
@@ -362,6 +362,10 @@ class AgentRecordsForms:
                 for name, field in form.fields.items():
                     label = form[name].label
                     field.widget.attrs.setdefault("aria-label", f"{label}, row {number}")
+                    if isinstance(field.widget, forms.Select):
+                        field.widget.attrs.setdefault("class", "form-select form-select-sm")
+                    elif not isinstance(field.widget, forms.CheckboxInput):
+                        field.widget.attrs.setdefault("class", "form-control form-control-sm")
 
     @property
     def formsets(self) -> dict:
@@ -371,7 +375,19 @@ class AgentRecordsForms:
         valid = self.form.is_valid()
         for formset in self.formsets.values():
             valid = formset.is_valid() and valid
+        self._mark_invalid()
         return valid
+
+    def _mark_invalid(self) -> None:
+        """Bootstrap's red outline on each formset field with an error."""
+        for formset in self.formsets.values():
+            for form in formset.forms:
+                for name in form.errors:
+                    if name in form.fields:
+                        widget = form.fields[name].widget
+                        css = widget.attrs.get("class", "")
+                        if "is-invalid" not in css:
+                            widget.attrs["class"] = f"{css} is-invalid".strip()
 
     @property
     def version(self) -> int:
@@ -406,6 +422,7 @@ class AgentRecordsForms:
             else:
                 main[key] = messages
         self.form.add_service_errors(main)
+        self._mark_invalid()
 
     @property
     def errors(self) -> bool:

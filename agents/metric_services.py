@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -123,7 +124,7 @@ def _notify_operators(agent: Agent, breaches) -> None:
     lines = "\n".join(f"- {b.message}" for b in breaches)
     try:
         send_mail(
-            subject=f"[Readiness] {agent.name} was suspended automatically",
+            subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
             message=(
                 f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
                 f"suspended:\n{lines}\n\nAn approver resumes it from the agent page once it is "
@@ -260,12 +261,12 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
     before = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
     for key, value in clean.items():
         setattr(row, key, value)
-    row.updated_by = membership.user
-    row.updated_at = timezone.now()
-    row.save()
     after = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
     changed = [name for name in THRESHOLD_FIELDS if before[name] != after[name]]
     if changed:
+        row.updated_by = membership.user
+        row.updated_at = timezone.now()
+        row.save()
         audit_record(
             organization=agent.organization,
             actor=membership.user,
@@ -406,6 +407,8 @@ def tool_permission_review(*, agent: Agent, membership, permission_id, action: s
 
         raise Http404("No such tool permission.")
     before = {"tool": permission.tool, "access": permission.access}
+    # A review changes the agent's records: an edit form opened before it is now stale.
+    Agent.objects.filter(pk=agent.pk).update(version=F("version") + 1, updated_at=timezone.now())
     if action == "revoke":
         permission.delete()
         audit_record(

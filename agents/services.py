@@ -5,12 +5,13 @@ Each service takes the acting membership, checks the role (Forbidden), validates
 reason), changes the rows in one transaction and writes the audit entry with before and after.
 """
 
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.http import Http404
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -153,6 +154,9 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
     ):
         if key in data:
             clean[key] = _text(data, key, key, errors, required=required, max_length=max_length)
+    for key in ("name", "business_unit"):
+        if clean.get(key) and any(unicodedata.category(ch) == "Cc" for ch in clean[key]):
+            errors[key] = ["Use a single line without control characters."]
     if "owner" in data:
         clean["owner"] = _member_user(organization, data["owner"], "owner", errors)
 
@@ -756,26 +760,45 @@ def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Susp
     """An alert threshold fired: suspend unless already suspended (then nothing changes)."""
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     if locked.is_suspended:
-        return None
+        open_ = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
+        if open_ is None or open_.kind != Suspension.Kind.DRILL:
+            return None
+        # A real breach during a drill takes over: the drill ends, the agent stays stopped
+        # for a real reason, and ending the drill can no longer resume it.
+        _end_suspension(
+            locked,
+            open_,
+            actor=None,
+            reason="Superseded by an automatic suspension",
+            action="agent.drill_superseded",
+            resume=False,
+        )
     return _suspend(
         locked, kind=Suspension.Kind.AUTOMATIC, reason=reason, actor=None, details=details
     )
 
 
-def _end_suspension(agent: Agent, suspension: Suspension, *, actor, reason: str, action: str):
+def _end_suspension(
+    agent: Agent, suspension: Suspension, *, actor, reason: str, action: str, resume: bool = True
+):
     now = timezone.now()
     suspension.ended_at = now
     suspension.ended_by = actor
     suspension.end_reason = reason
     suspension.save(update_fields=["ended_at", "ended_by", "end_reason"])
-    Agent.objects.filter(pk=agent.pk).update(state=Agent.State.ACTIVE, updated_at=now)
+    if resume:
+        Agent.objects.filter(pk=agent.pk).update(state=Agent.State.ACTIVE, updated_at=now)
     audit_record(
         organization=agent.organization,
         actor=actor,
         action=action,
         target=agent,
         before={"state": "suspended", "kind": suspension.kind},
-        after={"state": "active", "reason": reason, "time_to_stop_s": suspension.time_to_stop_s},
+        after={
+            "state": "active" if resume else "suspended",
+            "reason": reason,
+            "time_to_stop_s": suspension.time_to_stop_s,
+        },
     )
 
 

@@ -52,6 +52,7 @@ from .selectors import (
     open_suspension,
     readiness_facts,
 )
+from .templatetags.agent_tags import review_reason
 
 TIMELINE_STEP = 50
 PRODUCTION = rules.PRODUCTION
@@ -291,10 +292,12 @@ def _timeline_item(entry: AuditEntry) -> dict:
         for key in sorted(after, key=lambda k: ITEM_ORDER.get(k, len(ITEM_ORDER))):
             new, old = after[key], before.get(key) or {}
             label = ITEM_LABELS.get(key, key)
+            parts = []
             if new.get("met") != old.get("met"):
-                item["lines"].append(f"{label}: {'met' if new.get('met') else 'not met'}")
+                parts.append("met" if new.get("met") else "not met")
             if new.get("evidence") != old.get("evidence"):
-                item["lines"].append(f"{label}: evidence “{_shown(new.get('evidence'))}”")
+                parts.append(f"evidence “{_shown(new.get('evidence'))}”")
+            item["lines"].append(f"{label}: " + ", ".join(parts or ["unchanged"]))
     elif action == "gate.decided":
         word = "Go" if after.get("decision") == "go" else "No-go"
         item.update(title=f"Phase {phase}: {word}", kind=f"decision-{after.get('decision')}")
@@ -305,7 +308,7 @@ def _timeline_item(entry: AuditEntry) -> dict:
             )
     elif action == "gate.needs_review":
         item.update(title=f"Phase {phase} needs review", kind="needs_review")
-        item["lines"] = [f"Because {after.get('why', 'its records changed')}."]
+        item["lines"] = [f"Because {review_reason(after.get('why', ''))}."]
     elif action == "prompt_version.posted":
         ships = after.get("ship")
         item.update(
@@ -465,7 +468,7 @@ def agent_detail(request, pk):
 # --------------------------------------------------------------------------- edit records
 
 
-def _edit_page(request, agent, bundle, *, status=200, stale=None):
+def _edit_page(request, agent, bundle, *, status=200, stale=None, refusal=None):
     states = gate_states(agent)
     return render(
         request,
@@ -481,6 +484,7 @@ def _edit_page(request, agent, bundle, *, status=200, stale=None):
                 if states.get(phase) == Gate.State.GO
             ],
             "stale": stale,
+            "refusal": refusal,
         },
         status=status,
     )
@@ -508,8 +512,17 @@ def agent_edit(request, pk):
             bundle.add_service_errors(error.errors)
         except Conflict as conflict:
             if "stale_version" not in _codes(conflict):
-                messages.error(request, _conflict_text(conflict))
-                return redirect("agents:detail", pk=agent.pk)
+                # e.g. a new tool in optimization without its risk assessment: keep the input.
+                return _edit_page(
+                    request,
+                    agent,
+                    bundle,
+                    status=409,
+                    refusal={
+                        "title": conflict.detail,
+                        "reasons": [r.message for r in conflict.reasons],
+                    },
+                )
             fresh = _agent(request, pk)
             return _edit_page(
                 request,
@@ -579,7 +592,12 @@ def _gate_page(
             "gate": gate,
             "definition": definition,
             "tabs": [
-                {"phase": g.phase, "name": phases()[g.phase].name, "state": g.state}
+                {
+                    "phase": g.phase,
+                    "name": phases()[g.phase].name,
+                    "short": _short_name(phases()[g.phase].name),
+                    "state": g.state,
+                }
                 for g in agent.gates.all()
             ],
             "checklist_form": checklist_form,

@@ -85,7 +85,7 @@ class ScoresIn(Schema):
     )
 
 
-class ReasonOut(Schema):
+class VerdictReasonOut(Schema):
     code: Literal["dimension_below_3", "total_below_14"]
     dimension: str | None
     message: str
@@ -103,7 +103,7 @@ class ResultOut(Schema):
     dimension_scores: dict[str, int]
     total: int
     verdict: Literal["ready", "not_ready", "blocked"]
-    reasons: list[ReasonOut]
+    reasons: list[VerdictReasonOut]
     to_ready: list[ChangeOut]
 
 

@@ -14,23 +14,36 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from accounts.models import ApiToken, hash_token
+from agents.models import AgentToken
 
 # Path parameter name -> function(organization, raw id) returning the object or raising Http404.
 TENANT_LOOKUPS: dict[str, Callable] = {}
+# Path parameter name -> the parameter whose object its lookup receives instead of the organization.
+TENANT_PARENTS: dict[str, str] = {}
+
+RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  # nosec B105: a message, not a secret
 
 
-def tenant_lookup(param: str):
-    """Register how a path parameter resolves to an object of the token's organization."""
+def tenant_lookup(param: str, *, within: str | None = None):
+    """Register how a path parameter resolves to an object of the token's organization.
+
+    With `within`, the lookup gets the object already resolved for that other parameter (a drill
+    is looked up within its agent, itself looked up within the organization)."""
 
     def register(func):
         TENANT_LOOKUPS[param] = func
+        if within:
+            TENANT_PARENTS[param] = within
         return func
 
     return register
 
 
 class MemberToken(HttpBearer):
-    """Authenticates a member's API token; `allow(roles)` gates the operation (403)."""
+    """Authenticates a member's API token; `allow(roles)` gates the operation (403).
+
+    An agent runtime token is valid but no member: it answers 403 here (see AgentRuntimeToken
+    for the one route it may read)."""
 
     def __init__(self, allow: Callable | None = None, denied: str | None = None):
         super().__init__()
@@ -45,7 +58,10 @@ class MemberToken(HttpBearer):
             .filter(key_hash=hash_token(token), revoked_at__isnull=True)
             .first()
         )
-        if api_token is None or not api_token.membership.user.is_active:
+        if api_token is None:
+            agent_token = runtime_token_get(token)
+            return None if agent_token is None else self.authenticate_runtime(request, agent_token)
+        if not api_token.membership.user.is_active:
             return None
         now = timezone.now()
         if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
@@ -57,6 +73,39 @@ class MemberToken(HttpBearer):
             raise HttpError(403, self.denied)
         return membership
 
+    def authenticate_runtime(self, request, agent_token: AgentToken):
+        """A valid agent runtime token on a member's route: it is known, but may not act (403)."""
+        raise HttpError(403, RUNTIME_TOKEN_DENIED)
+
+
+class AgentRuntimeToken(MemberToken):
+    """The agent status route: any member token of the organization, or the agent's own runtime
+    token (another agent's status is 404 to it, as if it did not exist)."""
+
+    def authenticate_runtime(self, request, agent_token: AgentToken):
+        agent = agent_token.agent
+        request.membership = None
+        resolve_path_objects(request, agent.organization)
+        path_agent = request.tenant_objects.get("agent_id")
+        if path_agent is None:
+            raise HttpError(403, RUNTIME_TOKEN_DENIED)
+        if path_agent.pk != agent.pk:
+            raise HttpError(404, "Not found.")
+        now = timezone.now()
+        last = agent_token.last_used_at
+        if last is None or (now - last).total_seconds() > 60:
+            AgentToken.objects.filter(pk=agent_token.pk).update(last_used_at=now)
+        return agent_token
+
+
+def runtime_token_get(raw: str) -> AgentToken | None:
+    """The agent runtime token with this value, unless revoked."""
+    return (
+        AgentToken.objects.select_related("agent__organization")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
+
 
 def resolve_path_objects(request, organization) -> None:
     """Look up every registered path parameter within the organization (404 otherwise) and
@@ -64,12 +113,17 @@ def resolve_path_objects(request, organization) -> None:
     match = getattr(request, "resolver_match", None)
     kwargs = match.kwargs if match else {}
     request.tenant_objects = {}
-    for name, raw in kwargs.items():
-        lookup = TENANT_LOOKUPS.get(name)
-        if lookup is None:
-            continue
+    # Parameters looked up within the organization first, then those within another's object.
+    names = sorted(
+        (name for name in kwargs if name in TENANT_LOOKUPS), key=lambda n: n in TENANT_PARENTS
+    )
+    for name in names:
+        parent = TENANT_PARENTS.get(name)
+        scope = request.tenant_objects.get(parent) if parent else organization
         try:
-            request.tenant_objects[name] = lookup(organization, raw)
+            if scope is None:
+                raise Http404(f"{name} has no {parent} to be looked up in.")
+            request.tenant_objects[name] = TENANT_LOOKUPS[name](scope, kwargs[name])
         except Http404 as exc:
             raise HttpError(404, "Not found.") from exc
 

@@ -11,7 +11,9 @@ def read_definition(path: Path = DEFAULT_FRAMEWORK_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_framework(framework_model, dimension_model, criterion_model, definition: dict, *, default=True):
+def load_framework(
+    framework_model, dimension_model, criterion_model, definition: dict, *, default=True
+):
     """Create the framework with its dimensions and criteria unless that version exists.
 
     Takes the model classes so a data migration can pass its historical models.

@@ -115,8 +115,7 @@ def assessment_result(shape: FrameworkShape, scores: Mapping[str, int]) -> Resul
     if missing_criteria(shape, scores):
         return None
     dims = {
-        dim.key: dimension_score([scores[key] for key in dim.criteria])
-        for dim in shape.dimensions
+        dim.key: dimension_score([scores[key] for key in dim.criteria]) for dim in shape.dimensions
     }
     verdict = verdict_for(dims)
     return Result(
@@ -135,7 +134,8 @@ def _best_raise(current: tuple[int, ...], offset: int, points: int) -> tuple[tup
     criterion raised higher. No score goes above the maximum.
     """
     ranges = [range(MAX_SCORE - value + 1) for value in current]
-    best_key, best = None, ()
+    best_key: tuple | None = None
+    best: tuple[tuple[int, int], ...] = ()
     for raise_ in product(*ranges):
         if sum(raise_) != points:
             continue
@@ -169,10 +169,9 @@ def way_to_ready(shape: FrameworkShape, scores: Mapping[str, int]) -> tuple[Chan
     def cost(i: int, target: int) -> int:
         return max(0, len(currents[i]) * target - sum(currents[i]))
 
-    options = [
-        range(max(dimension_score(c), DIMENSION_MINIMUM), MAX_SCORE + 1) for c in currents
-    ]
-    best_key, best = None, ()
+    options = [range(max(dimension_score(c), DIMENSION_MINIMUM), MAX_SCORE + 1) for c in currents]
+    best_key: tuple | None = None
+    best: tuple[tuple[int, int], ...] = ()
     for target in product(*options):
         if sum(target) < TOTAL_MINIMUM:
             continue

@@ -84,7 +84,9 @@ def assessment_latest_submitted(*, organization) -> Assessment | None:
 
 def assessment_trend(*, organization, limit: int = 12) -> list[Assessment]:
     """Submitted assessments, oldest first, for the trend chart (the latest `limit`)."""
-    qs = _base(organization).filter(status=Assessment.Status.SUBMITTED).order_by(
-        "-submitted_at", "-id"
+    qs = (
+        _base(organization)
+        .filter(status=Assessment.Status.SUBMITTED)
+        .order_by("-submitted_at", "-id")
     )
     return list(reversed(_attach_frameworks(list(qs[:limit]))))

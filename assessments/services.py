@@ -120,7 +120,9 @@ def assessment_set_scores(
         Score.objects.update_or_create(
             assessment=locked, criterion=by_key[key], defaults={"value": value}
         )
-    Assessment.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    Assessment.objects.filter(pk=locked.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     if changed:
         audit_record(
             organization=assessment.organization,

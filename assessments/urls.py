@@ -6,4 +6,9 @@ app_name = "assessments"
 
 urlpatterns = [
     path("", views.assessment_list, name="list"),
+    path("new/", views.assessment_new, name="new"),
+    path("<int:pk>/", views.assessment_detail, name="detail"),
+    path("<int:pk>/step/<int:step>/", views.assessment_step, name="step"),
+    path("<int:pk>/preview/", views.assessment_preview, name="preview"),
+    path("<int:pk>/submit/", views.assessment_submit, name="submit"),
 ]

@@ -1,13 +1,505 @@
-from django.http import HttpResponse
+"""Assessment pages: the home page, the list, a new assessment, the step-by-step scores with
+their live result, the result page and submission.
+
+Each view reads through one selector or writes through one service; the services decide
+(roles, read-only, stale versions) and their errors become messages here.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import member_required
+from accounts.roles import can_edit_assessment
+from readiness.errors import Conflict, Forbidden, InvalidInput
+
+from . import scoring, services
+from .charts import VERDICT_LABELS, dimension_progress
+from .forms import NewAssessmentForm, StepScoresForm
+from .selectors import (
+    assessment_get,
+    assessment_latest_submitted,
+    assessment_page,
+    assessment_trend,
+)
+
+PAGE_SIZE = 20
+STALE_MESSAGE = (
+    "Someone else saved this assessment since you opened it: their scores are shown now; "
+    "yours were not saved — re-enter them."
+)
+
+
+def _can_edit(request) -> bool:
+    return can_edit_assessment(request.membership.roles)
+
+
+# --------------------------------------------------------------------------- home and list
 
 
 @member_required
 def home(request):
-    return HttpResponse("todo")
+    organization = request.membership.organization
+    # The trend ends with the latest submitted assessment: one read serves both.
+    trend = assessment_trend(organization=organization)
+    latest = trend[-1] if trend else None
+    recent, count = assessment_page(organization=organization, offset=0, limit=5)
+    return render(
+        request,
+        "home.html",
+        {
+            "latest": latest,
+            "outcome": _outcome(latest) if latest else None,
+            "trend": trend,
+            "recent": recent,
+            "assessment_count": count,
+            "can_edit": _can_edit(request),
+        },
+    )
+
+
+class _AssessmentPages:
+    """The organization's assessments, newest first, as a lazy sequence for Django's
+    Paginator: the count is one query, each page one selector call (prefetched)."""
+
+    def __init__(self, organization):
+        self.organization = organization
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            _, self._count = assessment_page(organization=self.organization, offset=0, limit=0)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("page through assessments with a slice")
+        start = index.start or 0
+        items, self._count = assessment_page(
+            organization=self.organization, offset=start, limit=index.stop - start
+        )
+        return items
 
 
 @member_required
 def assessment_list(request):
-    return HttpResponse("todo")
+    paginator = Paginator(_AssessmentPages(request.membership.organization), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assessments/list.html",
+        {"page": page, "rows": [_row(a) for a in page], "can_edit": _can_edit(request)},
+    )
+
+
+def _row(assessment) -> dict:
+    """What one line of the list shows (computed from prefetched scores, no query)."""
+    scored = len(assessment.score_map)
+    of = len(assessment.framework.shape.criterion_keys)
+    if assessment.is_draft:
+        result = assessment.result
+        total, verdict = (result.total, None) if result else (None, None)
+    else:
+        total, verdict = assessment.total, assessment.verdict
+    return {
+        "assessment": assessment,
+        "scored": scored,
+        "of": of,
+        "total": total,
+        "max_total": assessment.framework.shape.max_total,
+        "verdict": verdict,
+    }
+
+
+# --------------------------------------------------------------------------- new
+
+
+@member_required(allow=can_edit_assessment)
+def assessment_new(request):
+    last = assessment_latest_submitted(organization=request.membership.organization)
+    form = NewAssessmentForm(request.POST or None, last_submitted=last)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_create(
+                membership=request.membership,
+                title=form.cleaned_data["title"],
+                copy_from_last=form.copy_from_last,
+            )
+        except InvalidInput as error:
+            form.add_service_errors(error.errors)
+        except Forbidden as error:
+            raise PermissionDenied(error.detail) from error
+        else:
+            if form.copy_from_last:
+                messages.success(
+                    request,
+                    f"Draft created from “{last.title}”: its scores are filled in. "
+                    "Change what has changed; every step is saved as you go.",
+                )
+            else:
+                messages.success(
+                    request,
+                    "Draft created. Score each criterion against its rubric; "
+                    "every step is saved as you go.",
+                )
+            return redirect("assessments:step", pk=assessment.pk, step=1)
+    return render(
+        request,
+        "assessments/new.html",
+        {"form": form, "last": last},
+        status=400 if form.errors else 200,
+    )
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _step_dimension(assessment, step: int):
+    dimensions = assessment.framework.ordered_dimensions
+    if not 1 <= step <= len(dimensions):
+        raise Http404("No such step.")
+    return dimensions[step - 1]
+
+
+def _step_initial(assessment, dimension) -> dict:
+    saved = assessment.score_map
+    initial = {"version": assessment.version}
+    initial.update({c.key: saved[c.key] for c in dimension.ordered_criteria if c.key in saved})
+    return initial
+
+
+def _step_nav(assessment, scores, current: int) -> list[dict]:
+    progress = dimension_progress(assessment.framework.shape, scores)
+    return [
+        {
+            "number": number,
+            "name": p.name,
+            "scored": p.scored,
+            "of": p.of,
+            "current": number == current,
+            "url": reverse("assessments:step", args=[assessment.pk, number]),
+        }
+        for number, p in enumerate(progress, start=1)
+    ]
+
+
+def _live(assessment, scores: dict[str, int]) -> dict:
+    """The live result panel: dimension scores so far, the total and, once every criterion
+    is scored, the verdict, its reasons and the way to ready."""
+    shape = assessment.framework.shape
+    progress = dimension_progress(shape, scores)
+    result = scoring.assessment_result(shape, scores)
+    return {
+        "progress": progress,
+        "scored": len([k for k in shape.criterion_keys if k in scores]),
+        "of": len(shape.criterion_keys),
+        "total_so_far": sum(p.score for p in progress if p.complete),
+        "complete_dimensions": sum(1 for p in progress if p.complete),
+        "max_total": shape.max_total,
+        "blockers": [p for p in progress if p.below_minimum],
+        "result": result,
+        "to_ready": _changes(assessment, result, scores),
+    }
+
+
+def _step_page(request, assessment, step, form, *, status=200, stale=None, saved_scores=None):
+    scores = assessment.score_map if saved_scores is None else saved_scores
+    steps = len(assessment.framework.ordered_dimensions)
+    return render(
+        request,
+        "assessments/step.html",
+        {
+            "assessment": assessment,
+            "dimension": _step_dimension(assessment, step),
+            "step": step,
+            "steps": steps,
+            "previous_step": step - 1 if step > 1 else None,
+            "next_step": step + 1 if step < steps else None,
+            "nav": _step_nav(assessment, scores, step),
+            "form": form,
+            "live": _live(assessment, scores),
+            "can_edit": _can_edit(request),
+            "stale": stale,
+        },
+        status=status,
+    )
+
+
+@member_required
+def assessment_step(request, pk, step):
+    assessment = assessment_get(organization=request.membership.organization, pk=pk)
+    dimension = _step_dimension(assessment, step)
+    if request.method != "POST":
+        if not assessment.is_draft:
+            messages.info(request, "This assessment is submitted: its scores are read-only.")
+            return redirect("assessments:detail", pk=assessment.pk)
+        form = StepScoresForm(
+            initial=_step_initial(assessment, dimension),
+            dimension=dimension,
+            read_only=not _can_edit(request),
+        )
+        return _step_page(request, assessment, step, form)
+
+    if not _can_edit(request):
+        raise PermissionDenied("Only an assessor may edit assessments.")
+    if not assessment.is_draft:
+        messages.error(
+            request,
+            "This assessment is submitted and read-only: nothing was saved. Start a new "
+            "assessment (you can copy this one) to change scores.",
+        )
+        return redirect("assessments:detail", pk=assessment.pk)
+    form = StepScoresForm(request.POST, dimension=dimension)
+    if not form.is_valid():
+        return _step_page(request, assessment, step, form, status=400)
+    scores = form.scores()
+    saved = assessment.score_map
+    # Nothing to save when every choice equals what is saved: skip the write, so that
+    # paging through steps does not bump the version under a colleague's open form.
+    if any(saved.get(key) != value for key, value in scores.items()):
+        try:
+            assessment = services.assessment_set_scores(
+                assessment=assessment,
+                membership=request.membership,
+                scores=scores,
+                expected_version=form.cleaned_data["version"],
+            )
+        except Forbidden as error:
+            raise PermissionDenied(error.detail) from error
+        except InvalidInput as error:
+            for key, errors in error.errors.items():
+                field = key.removeprefix("scores.")
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            return _step_page(request, assessment, step, form, status=400)
+        except Conflict as conflict:
+            if any(r.code == "stale_version" for r in conflict.reasons):
+                return _stale_step(request, assessment, step, dimension, scores)
+            messages.error(request, _conflict_text(conflict))
+            return redirect("assessments:detail", pk=assessment.pk)
+    messages.success(
+        request,
+        f"Saved “{dimension.name}”. " + _scored_sentence(assessment),
+    )
+    # "Back" saves and goes one step back; anything else goes on, after the last to review.
+    if request.POST.get("go") == "back":
+        return redirect("assessments:step", pk=assessment.pk, step=max(step - 1, 1))
+    if step < len(assessment.framework.ordered_dimensions):
+        return redirect("assessments:step", pk=assessment.pk, step=step + 1)
+    return redirect("assessments:detail", pk=assessment.pk)
+
+
+def _stale_step(request, assessment, step, dimension, yours: dict[str, int]):
+    """Someone saved since this form was opened: show their scores, list the choices of
+    this member that were not saved, and let them re-enter them (nothing is lost)."""
+    fresh = assessment_get(organization=assessment.organization, pk=assessment.pk)
+    theirs = fresh.score_map
+    lost = [
+        {"criterion": c.name, "yours": yours[c.key], "theirs": theirs.get(c.key)}
+        for c in dimension.ordered_criteria
+        if c.key in yours and yours[c.key] != theirs.get(c.key)
+    ]
+    form = StepScoresForm(initial=_step_initial(fresh, dimension), dimension=dimension)
+    return _step_page(
+        request, fresh, step, form, status=409, stale={"message": STALE_MESSAGE, "lost": lost}
+    )
+
+
+def _scored_sentence(assessment) -> str:
+    scored = len(assessment.score_map)
+    of = len(assessment.framework.shape.criterion_keys)
+    if scored == of:
+        return f"All {of} criteria are scored: review the result and submit when ready."
+    return f"{scored} of {of} criteria scored so far."
+
+
+@member_required
+@require_POST
+def assessment_preview(request, pk):
+    """The live result from saved scores merged with the form's unsaved choices (htmx).
+    Saves nothing."""
+    assessment = assessment_get(organization=request.membership.organization, pk=pk)
+    saved = assessment.score_map
+    merged = dict(saved)
+    if assessment.is_draft:
+        for key in assessment.framework.criteria_by_key:
+            value = request.POST.get(key, "")
+            if value.isdigit() and scoring.MIN_SCORE <= int(value) <= scoring.MAX_SCORE:
+                merged[key] = int(value)
+    return render(
+        request,
+        "assessments/step.html#result_panel",
+        {"assessment": assessment, "live": _live(assessment, merged), "unsaved": merged != saved},
+    )
+
+
+# --------------------------------------------------------------------------- result
+
+
+def _changes(assessment, result, scores: dict[str, int]) -> dict | None:
+    """The way to ready in words: each change with its criterion's name and step, the points
+    it adds, and the result once applied to `scores` (the ones the result was computed from)."""
+    if result is None or not result.to_ready:
+        return None
+    framework = assessment.framework
+    step_of = {
+        c.key: number
+        for number, dim in enumerate(framework.ordered_dimensions, start=1)
+        for c in dim.ordered_criteria
+    }
+    by_key = framework.criteria_by_key
+    changes = [
+        {
+            "key": change.criterion,
+            "name": by_key[change.criterion].name,
+            "from": change.from_score,
+            "to": change.to_score,
+            "points": change.to_score - change.from_score,
+            "step": step_of[change.criterion],
+        }
+        for change in result.to_ready
+    ]
+    after_scores = {**scores, **{c["key"]: c["to"] for c in changes}}
+    after = scoring.assessment_result(framework.shape, after_scores)
+    return {
+        "changes": changes,
+        "points": sum(c["points"] for c in changes),
+        "after_total": after.total,
+        "after_verdict": after.verdict,
+    }
+
+
+def _outcome(assessment) -> dict | None:
+    """Verdict, total and reasons of a complete assessment, for the result panel."""
+    result = assessment.result
+    if result is None:
+        return None
+    framework = assessment.framework
+    return {
+        "result": result,
+        "verdict": assessment.verdict or result.verdict,
+        "total": assessment.total if assessment.total is not None else result.total,
+        "max_total": framework.shape.max_total,
+        "to_ready": _changes(assessment, result, assessment.score_map),
+        "dimensions": [
+            {"name": dim.name, "score": result.dimension_scores[dim.key]}
+            for dim in framework.ordered_dimensions
+        ],
+    }
+
+
+def _criteria_table(assessment) -> list[dict]:
+    """Per dimension, each criterion with its score and the rubric text for that level
+    (for 2 and 4, the two levels it lies between)."""
+    saved = assessment.score_map
+    result = assessment.result
+    rows = []
+    for number, dim in enumerate(assessment.framework.ordered_dimensions, start=1):
+        criteria = []
+        for c in dim.ordered_criteria:
+            score = saved.get(c.key)
+            levels = c.levels
+            if score is None:
+                rubric = []
+            elif str(score) in levels:
+                rubric = [{"level": score, "text": levels[str(score)]}]
+            else:
+                rubric = [
+                    {"level": score - 1, "text": levels[str(score - 1)]},
+                    {"level": score + 1, "text": levels[str(score + 1)]},
+                ]
+            criteria.append({"key": c.key, "name": c.name, "score": score, "rubric": rubric})
+        rows.append(
+            {
+                "name": dim.name,
+                "step": number,
+                "score": result.dimension_scores[dim.key] if result else None,
+                "criteria": criteria,
+            }
+        )
+    return rows
+
+
+def _missing(assessment) -> list[dict]:
+    framework = assessment.framework
+    saved = assessment.score_map
+    return [
+        {"key": c.key, "name": c.name, "step": number}
+        for number, dim in enumerate(framework.ordered_dimensions, start=1)
+        for c in dim.ordered_criteria
+        if c.key not in saved
+    ]
+
+
+@member_required
+def assessment_detail(request, pk):
+    organization = request.membership.organization
+    assessment = assessment_get(organization=organization, pk=pk)
+    return render(
+        request,
+        "assessments/detail.html",
+        {
+            "assessment": assessment,
+            "outcome": _outcome(assessment),
+            "live": _live(assessment, assessment.score_map),
+            "criteria_table": _criteria_table(assessment),
+            "missing": _missing(assessment) if assessment.is_draft else [],
+            "trend": assessment_trend(organization=organization),
+            "can_edit": _can_edit(request) and assessment.is_draft,
+        },
+    )
+
+
+def _conflict_text(conflict: Conflict) -> str:
+    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
+
+
+@member_required
+@require_POST
+def assessment_submit(request, pk):
+    assessment = assessment_get(organization=request.membership.organization, pk=pk)
+    if not _can_edit(request):
+        raise PermissionDenied("Only an assessor may submit assessments.")
+    try:
+        assessment = services.assessment_submit(
+            assessment=assessment, membership=request.membership
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from error
+    except InvalidInput:
+        missing = _missing(assessment)
+        url = {
+            m["key"]: reverse("assessments:step", args=[assessment.pk, m["step"]]) for m in missing
+        }
+        messages.error(
+            request,
+            format_html(
+                "Not submitted: score every criterion first. {} still unscored: {}.",
+                f"{len(missing)} criterion is"
+                if len(missing) == 1
+                else f"{len(missing)} criteria are",
+                format_html_join(
+                    ", ",
+                    '<a href="{}#criterion-{}" class="alert-link">{}</a> (step {})',
+                    ((url[m["key"]], m["key"], m["name"], m["step"]) for m in missing),
+                ),
+            ),
+        )
+    except Conflict as conflict:
+        messages.error(request, _conflict_text(conflict))
+    else:
+        messages.success(
+            request,
+            f"Submitted. Verdict: {VERDICT_LABELS[assessment.verdict]}, total "
+            f"{assessment.total}/{assessment.framework.shape.max_total}. "
+            "Its scores are now read-only; start a new assessment to reassess.",
+        )
+    return redirect("assessments:detail", pk=assessment.pk)

@@ -51,6 +51,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_label}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise RuntimeError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Audit entries are append-only.")
+
     def content(self) -> dict:
         """What the hash covers (stable field names, ISO time)."""
         return {
@@ -66,11 +74,3 @@ class AuditEntry(models.Model):
             "after": self.after,
             "created_at": self.created_at.isoformat(),
         }
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise RuntimeError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Audit entries are append-only.")

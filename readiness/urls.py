@@ -17,4 +17,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("accounts.urls")),
     path("assessments/", include("assessments.urls")),
+    path("agents/", include("agents.urls")),
+    path("agents/", include("agents.metric_urls")),
+    path("reports/", include("reports.urls")),
 ]

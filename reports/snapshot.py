@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from agents import metrics
 from agents import rules as agent_rules
 from agents.checklists import phases
-from agents import metrics
 from agents.models import GateDecision, MetricSnapshot, Suspension
 from agents.selectors import agent_list, readiness_facts
 from assessments import scoring
@@ -288,18 +288,13 @@ def _changes(previous: dict | None, current: dict) -> dict | None:
         "previous_title": previous["title"],
         "previous_requested_at": previous["requested_at"],
     }
-    old_r, new_r = previous.get("readiness"), current.get("readiness")
+    old_r, new_r = previous.get("readiness") or {}, current.get("readiness") or {}
     readiness = []
-    if (old_r or {}).get("verdict") != (new_r or {}).get("verdict"):
-        readiness.append(
-            f"Verdict: {(old_r or {}).get('verdict', 'none')} → {(new_r or {}).get('verdict', 'none')}"
-        )
-    if (old_r or {}).get("total") != (new_r or {}).get("total"):
-        readiness.append(
-            f"Total: {(old_r or {}).get('total', 'none')} → {(new_r or {}).get('total', 'none')}"
-        )
-    old_dims = {d["key"]: d for d in (old_r or {}).get("dimensions", [])}
-    for dim in (new_r or {}).get("dimensions", []):
+    for key, label in (("verdict", "Verdict"), ("total", "Total")):
+        if old_r.get(key) != new_r.get(key):
+            readiness.append(f"{label}: {old_r.get(key, 'none')} → {new_r.get(key, 'none')}")
+    old_dims = {d["key"]: d for d in old_r.get("dimensions", [])}
+    for dim in new_r.get("dimensions", []):
         before = old_dims.get(dim["key"], {}).get("score")
         if before is not None and before != dim["score"]:
             readiness.append(f"{dim['name']}: {before} → {dim['score']}")

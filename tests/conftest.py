@@ -12,12 +12,20 @@ from assessments.selectors import framework_default
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
-CRITERIA = (
-    "ownership decision_boundaries least_privilege "
-    "prompt_lifecycle guardrails human_override "
-    "tracing alerting outcome_metrics "
-    "data_monitoring drift_detection test_data"
-).split()
+CRITERIA = [
+    "ownership",
+    "decision_boundaries",
+    "least_privilege",
+    "prompt_lifecycle",
+    "guardrails",
+    "human_override",
+    "tracing",
+    "alerting",
+    "outcome_metrics",
+    "data_monitoring",
+    "drift_detection",
+    "test_data",
+]
 
 
 def scores_of(*values: int) -> dict[str, int]:

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 
 from agents import rules
+from agents.checklists import phases
 
 register = template.Library()
 
@@ -81,3 +82,29 @@ def seconds(value) -> str:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+_ITEM_LABELS = {item.key: item.label for p in phases().values() for item in p.items}
+_RECORD_WORDS = {
+    "owner": "the owner",
+    "decision_boundaries": "decision boundaries",
+    "escalation_paths": "escalation paths",
+    "tool_permissions": "tool permissions",
+    "guardrails": "guardrail limits",
+}
+
+
+@register.filter
+def review_reason(reason: str) -> str:
+    """Why a gate went to needs review, in words: "checklist changed: owner_assigned" ->
+    "its checklist changed (Named owner assigned)"; "changed: owner, guardrails" ->
+    "its records changed (the owner, guardrail limits)"."""
+    if not reason:
+        return "its checklist or governance records changed"
+    head, sep, keys = reason.partition(": ")
+    if not sep or head not in ("checklist changed", "changed"):
+        return reason
+    names = [k.strip() for k in keys.split(",") if k.strip()]
+    if head == "checklist changed":
+        return "its checklist changed (" + "; ".join(_ITEM_LABELS.get(k, k) for k in names) + ")"
+    return "its records changed (" + ", ".join(_RECORD_WORDS.get(k, k) for k in names) + ")"

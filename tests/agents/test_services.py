@@ -1333,18 +1333,34 @@ def test_an_alert_threshold_suspends_the_agent_automatically(agent):
     assert entry.after["details"] == details
 
 
-@pytest.mark.parametrize("first", ["manual", "automatic", "drill"])
+@pytest.mark.parametrize("first", ["manual", "automatic"])
 def test_an_automatic_suspension_of_a_suspended_agent_changes_nothing(agent, operator, first):
     if first == "manual":
         services.agent_suspend(agent=agent, membership=operator, reason="Odd")
-    elif first == "automatic":
-        services.agent_suspend_automatic(agent=agent, reason="Errors", details={})
     else:
-        services.drill_start(agent=agent, membership=operator)
+        services.agent_suspend_automatic(agent=agent, reason="Errors", details={})
     before = world()
 
     assert services.agent_suspend_automatic(agent=agent, reason="Again", details={"x": 1}) is None
     assert world() == before
+
+
+def test_an_automatic_suspension_during_a_drill_takes_over(agent, operator):
+    # given a drill in progress
+    drill = services.drill_start(agent=agent, membership=operator)
+
+    # when a real threshold fires
+    suspension = services.agent_suspend_automatic(agent=agent, reason="Errors", details={"x": 1})
+
+    # then the drill ends, the agent stays suspended for the real reason,
+    assert suspension.kind == "automatic"
+    drill.refresh_from_db()
+    assert drill.ended_at is not None
+    assert fresh(agent).state == "suspended"
+    # and ending the drill can no longer resume it
+    with pytest.raises(Conflict):
+        services.drill_end(agent=agent, drill=drill, membership=operator)
+    assert fresh(agent).state == "suspended"
 
 
 def test_a_suspension_can_follow_a_resume(agent, operator, approver):

@@ -332,7 +332,7 @@ def test_editing_a_governance_record_of_a_gate_at_go_shows_needs_review(
     html = response.content.decode()
     assert "Phase 1 was at go and now needs review" in html
     assert "Needs review" in html
-    assert "changed: tool_permissions" in html
+    assert "its records changed (tool permissions)" in html
 
 
 def test_viewer_and_operator_may_not_edit(viewer, operator, agent, client_for):
@@ -482,7 +482,8 @@ def test_the_owner_sees_why_and_a_go_post_is_refused(
     html = page.content.decode()
     assert [r.code for r in page.context["go_reasons"]] == ["owner_cannot_decide"]
     assert "another approver must decide" in html
-    assert _go_disabled(html)
+    assert 'id="owner-blocked"' in html
+    assert 'name="decision"' not in html  # no form to press
 
     # when they post a go anyway
     version = Gate.objects.get(agent=agent, phase=1).version
@@ -540,7 +541,7 @@ def test_needs_review_shows_its_reason_on_the_gate_page(assessor, approver, agen
     html = client_for(approver).get(f"/agents/{agent.pk}/gates/1/").content.decode()
 
     assert 'id="needs-review"' in html
-    assert "checklist changed: owner_assigned" in html
+    assert "its checklist changed (Named owner assigned)" in html
 
 
 # --------------------------------------------------------------------------- kill switch
@@ -732,3 +733,79 @@ def test_another_organizations_agent_is_404_everywhere(
     assert drill.ended_at is None
     assert not GateDecision.objects.exists()
     assert not AgentToken.objects.exists()
+
+
+# --------------------------------------------------------------------------- admin
+
+AGENT_MODELS = [
+    "agent",
+    "gate",
+    "gatedecision",
+    "checklistitem",
+    "promptversion",
+    "suspension",
+    "agenttoken",
+    "decisionboundary",
+    "escalationpath",
+    "toolpermission",
+    "agentthresholds",
+    "metricsnapshot",
+    "horizondecision",
+    "riskassessment",
+]
+
+
+@pytest.fixture
+def superuser_client(db):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("model", AGENT_MODELS)
+def test_every_agents_model_is_in_the_admin(superuser_client, agent, operator, model):
+    services.drill_start(agent=agent, membership=operator)
+
+    response = superuser_client.get(f"/admin/agents/{model}/")
+
+    assert response.status_code == 200
+
+
+def test_admin_never_changes_or_deletes_a_gate_decision(superuser_client, approver, agent):
+    decision = services.gate_decide(
+        agent=agent, phase=1, membership=approver, decision="no_go", rationale="Not yet."
+    )
+    url = f"/admin/agents/gatedecision/{decision.pk}/change/"
+
+    page = superuser_client.get(url)
+    superuser_client.post(url, {"rationale": "Rewritten"})
+    deleted = superuser_client.post(
+        f"/admin/agents/gatedecision/{decision.pk}/delete/", {"post": "yes"}
+    )
+
+    assert page.status_code == 200  # viewable
+    assert 'name="rationale"' not in page.content.decode()
+    assert deleted.status_code == 403
+    decision.refresh_from_db()
+    assert decision.rationale == "Not yet."
+    assert superuser_client.get(f"/admin/agents/agent/{agent.pk}/change/").status_code == 200
+
+
+def test_a_new_tool_in_optimization_without_risk_assessment_keeps_the_input(
+    assessor, agent, client_for
+):
+    # given an agent in optimization
+    Agent.objects.filter(pk=agent.pk).update(horizon="optimization")
+    data = edit_data(agent, tools=[{"tool": "Payments API", "access": "write"}])
+
+    response = client_for(assessor).post(f"/agents/{agent.pk}/edit/", data)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "need a risk assessment first" in html
+    assert 'value="Payments API"' in html  # what they typed is still there
+    assert not agent.tool_permissions.exists()

@@ -140,7 +140,7 @@ def test_a_failed_report_is_retried_from_the_same_snapshot(populated, viewer, me
     ],
 )
 def test_url_fetcher_refuses_files_and_the_network(url):
-    with pytest.raises(ValueError, match="Refused|No static"):
+    with pytest.raises(ValueError, match=r"Refused|No static"):
         render.SafeURLFetcher().fetch(url)
 
 

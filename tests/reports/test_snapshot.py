@@ -29,7 +29,7 @@ def test_snapshot_holds_verdict_trend_agents_and_anomalies(populated, viewer, me
     assert {a["name"] for a in s["agents"]} == {"Refund triage", "<b>x</b>"}
     assert s["summary"] == {"agents": 2, "by_phase": {"1": 2}, "suspended": 1, "in_production": 0}
     assert [e["kind"] for e in s["anomalies"]] == ["suspension_manual"]
-    assert any("Refund triage" == r["area"] for r in s["recommendations"])
+    assert any(r["area"] == "Refund triage" for r in s["recommendations"])
     assert s["changes"] is None
     assert s["requested_by"] == "vic"
 

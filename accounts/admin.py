@@ -1,0 +1,163 @@
+"""Admin for organizations, memberships and API tokens.
+
+The admin is global for superusers. Staff who are not superusers only see the rows of the
+organizations where they are an admin member (`OrganizationScopedAdmin`).
+"""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count
+
+from audit.services import audit_record
+
+from .models import ApiToken, Membership, Organization
+from .services import token_revoke
+
+
+def admin_organizations(user):
+    """The organizations a staff user administers (as an admin member)."""
+    return Organization.objects.filter(memberships__user=user, memberships__is_admin=True)
+
+
+class OrganizationScopedAdmin(admin.ModelAdmin):
+    """Limit a non-superuser's rows and organization choices to the organizations they admin."""
+
+    organization_path = "organization"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            **{f"{self.organization_path}__in": admin_organizations(request.user)}
+        ).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organization" and not request.user.is_superuser:
+            kwargs["queryset"] = admin_organizations(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrganizationScopedAdmin):
+    organization_path = "pk"
+    list_display = ["name", "slug", "member_count", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+
+@admin.register(Membership)
+class MembershipAdmin(OrganizationScopedAdmin):
+    list_display = [
+        "user",
+        "organization",
+        "is_admin",
+        "is_assessor",
+        "is_approver",
+        "is_operator",
+        "is_viewer",
+        "created_at",
+    ]
+    list_filter = [
+        "organization",
+        "is_admin",
+        "is_assessor",
+        "is_approver",
+        "is_operator",
+        "is_viewer",
+    ]
+    search_fields = ["user__username", "user__email", "organization__name", "organization__slug"]
+    list_select_related = ["user", "organization"]
+    autocomplete_fields = ["organization"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        """Save, and record a role change in the audit trail as the members page does."""
+        before = []
+        if change:
+            before = Membership.objects.get(pk=obj.pk).role_names
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if before != obj.role_names:
+                audit_record(
+                    organization=obj.organization,
+                    actor=request.user,
+                    action="member.roles_set",
+                    target=obj,
+                    before={"roles": before},
+                    after={"roles": obj.role_names, "via": "admin"},
+                )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OrganizationScopedAdmin):
+    """Tokens are created on the profile page or by `create_api_token` (the raw value is shown
+    once, there); here they can be renamed and revoked. Only the hash is stored."""
+
+    organization_path = "membership__organization"
+    list_display = [
+        "name",
+        "prefix",
+        "member",
+        "organization",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["membership__organization", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = [
+        "name",
+        "prefix",
+        "membership__user__username",
+        "membership__organization__name",
+    ]
+    list_select_related = ["membership__user", "membership__organization"]
+    fields = [
+        "name",
+        "membership",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = [
+        "membership",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="member", ordering="membership__user__username")
+    def member(self, obj):
+        return obj.membership.user
+
+    @admin.display(description="organization", ordering="membership__organization__name")
+    def organization(self, obj):
+        return obj.membership.organization
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related(
+            "membership__organization"
+        ):
+            token_revoke(token=token, by=request.user)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -1,0 +1,113 @@
+"""Forms of the profile (API tokens) and members pages."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+
+from .roles import ROLE_LABELS, Role
+
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        initial="API token",
+        help_text="What the token is for, e.g. “CI pipeline” or “metrics exporter”.",
+    )
+
+
+class RolesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", ROLE_CHOICES)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return {Role(name) for name in super().clean(value)}
+
+
+class MemberRolesForm(forms.Form):
+    """Change one member's roles; an admin may not drop their own admin role."""
+
+    roles = RolesField()
+
+    def __init__(self, *args, target, acting, **kwargs):
+        kwargs.setdefault("prefix", f"m{target.pk}")
+        kwargs.setdefault("initial", {"roles": target.role_names})
+        super().__init__(*args, **kwargs)
+        self.target = target
+        self.acting = acting
+
+    def clean_roles(self):
+        roles = self.cleaned_data["roles"]
+        if self.target.pk == self.acting.pk and Role.ADMIN not in roles:
+            raise forms.ValidationError(
+                "You cannot remove your own admin role: the organization could be left without "
+                "an admin. Ask another admin to do it."
+            )
+        return roles
+
+
+class MemberAddForm(forms.Form):
+    """Add a user to the organization (creating the account when it does not exist yet)."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False, help_text="Used only when a new account is created.")
+    roles = RolesField(help_text="Roles add up; none includes another.")
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Initial password",
+        help_text="Only for a new account. Leave empty and the user cannot sign in until a "
+        "password is set.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.existing_user = None
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if not username:
+            raise forms.ValidationError("Enter a username.")
+        user_model = get_user_model()
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        for validator in field.validators:
+            validator(username)
+        self.existing_user = user_model.objects.filter(username=username).first()
+        if (
+            self.existing_user is not None
+            and self.existing_user.memberships.filter(organization=self.organization).exists()
+        ):
+            raise forms.ValidationError(
+                f"{username} is already a member of {self.organization}: change their roles in "
+                "the list instead."
+            )
+        return username
+
+    def clean_roles(self):
+        roles = self.cleaned_data["roles"]
+        if not roles:
+            raise forms.ValidationError("Choose at least one role.")
+        return roles
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password and self.existing_user is not None:
+            self.add_error(
+                "password",
+                "This user already has an account (in another organization): leave the "
+                "password empty; they sign in with their own.",
+            )
+        elif password and "username" in cleaned:
+            user = get_user_model()(username=cleaned["username"], email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned

@@ -1,0 +1,86 @@
+"""docker-compose.yml is valid for Debian's docker-compose 1.29 and declares the stack.
+
+No Docker engine is needed: `docker-compose config` only reads and validates the file.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def docker_compose() -> str:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        reason = (
+            "the docker-compose binary is missing "
+            "(apt-get install --no-install-recommends docker-compose)"
+        )
+        if _in_ci():
+            pytest.fail(f"{reason}; CI must check the compose file")
+        pytest.skip(reason)
+    return binary
+
+
+def _compose(binary: str, *args: str) -> subprocess.CompletedProcess[str]:
+    # A clean environment, so a developer's own variables do not change the result.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run(
+        [binary, "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_file_passes_docker_compose_config(docker_compose):
+    # given the compose file, when docker-compose validates it
+    result = _compose(docker_compose, "config", "-q")
+
+    # then it accepts every key
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_declares_the_four_services_with_health_checks(docker_compose):
+    # given the configuration as docker-compose resolves it
+    result = _compose(docker_compose, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+
+    # then web, worker, redis and postgres are there
+    assert {"web", "worker", "redis", "postgres"} <= set(services)
+
+    # and redis, postgres and web say how to tell that they are healthy
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+
+    # and web waits for healthy postgres and redis, the worker for a healthy web
+    assert services["web"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert services["worker"]["depends_on"]["web"] == {"condition": "service_healthy"}
+
+    # and web and worker run the production settings against postgres and redis
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["DJANGO_SETTINGS_MODULE"] == "readiness.settings.prod"
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["REDIS_URL"].startswith("redis://")
+        assert environment["DJANGO_SECRET_KEY"]
+        assert environment["DJANGO_ALLOWED_HOSTS"]
