@@ -1,4 +1,6 @@
-"""A demo organization to click through: a member per role, assessments that show a trend.
+"""A demo organization to click through: a member per role, assessments that show a trend,
+agents at every stage (in production, suspended automatically, needing review, never drilled,
+refused at a gate) with months of outcome metrics.
 
 Idempotent: a second run finds everything in place, changes nothing and prints the same logins.
 Everything is written through the services, so the audit log has the entries a real
@@ -16,6 +18,7 @@ from accounts.models import Organization
 from accounts.roles import Role
 from accounts.selectors import member_get
 from accounts.services import member_set_roles, organization_get_or_create
+from agents.demo import seed_agents
 from assessments.models import Assessment
 from assessments.services import assessment_create, assessment_set_scores, assessment_submit
 
@@ -93,6 +96,7 @@ class Command(BaseCommand):
         assessor = member_get(organization=demo, username="assessor")
         for title, values, created_days, submitted_days in DEMO_ASSESSMENTS:
             self._assessment(assessor, title, values, created_days, submitted_days, changes)
+        seed_agents(demo, changes)
         return changes
 
     def _organization(self, slug, name, changes):
