@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from . import errors
 from .agents import router as agents_router
 from .assessments import router as assessments_router
+from .metrics import router as metrics_router
 from .reports import router as reports_router
 
 api = NinjaAPI(
@@ -20,4 +21,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", assessments_router)
 api.add_router("/", agents_router)
+api.add_router("/", metrics_router)
 api.add_router("/", reports_router)

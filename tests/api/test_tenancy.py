@@ -24,6 +24,20 @@ PROMPT = {
     "rollback_target": "v8",
 }
 
+SNAPSHOT = {
+    "period_start": "2026-01-01",
+    "period_end": "2026-01-31",
+    "tasks": 100,
+    "tasks_completed": 95,
+    "escalations": 3,
+    "errors": 1,
+    "cost": 50.0,
+    "avg_cycle_time_s": 60,
+    "baseline_cost_per_case": 4.0,
+    "baseline_cycle_time_s": 600,
+    "baseline_error_rate": 0.03,
+}
+
 # (method, path template, a valid body or None). Ids in braces are acme's objects.
 ROUTES = [
     ("GET", "/api/v1/assessments/{assessment_id}", None),
@@ -50,6 +64,11 @@ ROUTES = [
     ("GET", "/api/v1/agents/{agent_id}/drills", None),
     ("POST", "/api/v1/agents/{agent_id}/drills/{drill_id}/end", None),
     ("GET", "/api/v1/agents/{agent_id}/status", None),
+    ("POST", "/api/v1/agents/{agent_id}/metrics", SNAPSHOT),
+    ("GET", "/api/v1/agents/{agent_id}/metrics", None),
+    ("GET", "/api/v1/agents/{agent_id}/thresholds", None),
+    ("PATCH", "/api/v1/agents/{agent_id}/thresholds", {"alert_error_rate_max": 0.5}),
+    ("POST", "/api/v1/agents/{agent_id}/horizon/advance", {"rationale": "Not ours."}),
     ("GET", "/api/v1/reports/{report_id}", None),
     ("POST", "/api/v1/reports/{report_id}/retry", None),
     ("GET", "/api/v1/reports/{report_id}/pdf", None),

@@ -1,0 +1,220 @@
+"""Metrics, thresholds and horizon advance through the API (shared/API.md, SPEC §3–4)."""
+
+import math
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from agents import metric_services
+from agents import services as agent_services
+from agents.checklists import PHASES, phase_definition
+from agents.models import Agent, MetricSnapshot, Suspension
+from assessments import services as assessment_services
+from audit.services import audit_verify
+from tests.conftest import scores_of
+
+pytestmark = pytest.mark.django_db
+
+HEALTHY = {
+    "period_start": "2026-01-01",
+    "period_end": "2026-01-31",
+    "tasks": 1000,
+    "tasks_completed": 950,
+    "escalations": 50,
+    "errors": 20,
+    "cost": 1900.0,
+    "avg_cycle_time_s": 120,
+    "baseline_cost_per_case": 6.0,
+    "baseline_cycle_time_s": 1200,
+    "baseline_error_rate": 0.03,
+}
+
+
+@pytest.fixture
+def agent(org, assessor, make_member):
+    make_member(org, "assessor", username="olga")
+    return agent_services.agent_create(
+        membership=assessor, data={"name": "Refunds", "owner": "olga"}
+    )
+
+
+@pytest.fixture
+def api(assessor, api_for):
+    return api_for(assessor)
+
+
+def url(agent, suffix="metrics"):
+    return f"/api/v1/agents/{agent.pk}/{suffix}"
+
+
+def test_a_snapshot_answers_201_with_fractions(api, agent):
+    response = api.post(url(agent), HEALTHY)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["suspended"] is False
+    assert body["breaches"] == []
+    figures = body["figures"]
+    assert figures["task_completion_rate"] == 0.95
+    assert figures["escalation_frequency"] == 0.05
+    assert figures["error_rate"] == 0.02
+    assert figures["cost_per_resolved_case"] == 2.0
+    assert figures["cycle_time_reduction"] == 0.9
+    assert math.isclose(figures["error_rate_vs_baseline"], -0.01)
+    assert math.isclose(figures["cost_reduction"], 2 / 3)
+
+
+def test_zero_denominators_are_null_never_a_crash(api, agent):
+    body = api.post(
+        url(agent),
+        {**HEALTHY, "tasks": 0, "tasks_completed": 0, "escalations": 0, "errors": 0,
+         "baseline_cycle_time_s": 0, "baseline_cost_per_case": 0},
+    ).json()  # fmt: skip
+    assert set(body["figures"].values()) == {None}
+    assert body["suspended"] is False
+
+
+def test_a_breach_suspends_the_agent_and_says_why(api, agent):
+    body = api.post(url(agent), {**HEALTHY, "errors": 150, "quality_score": 0.5}).json()
+    assert body["suspended"] is True
+    assert {b["threshold"] for b in body["breaches"]} == {"error_rate", "quality_score"}
+    error = next(b for b in body["breaches"] if b["threshold"] == "error_rate")
+    assert (error["value"], error["limit"]) == (0.15, 0.10)
+    agent.refresh_from_db()
+    assert agent.state == "suspended"
+    assert Suspension.objects.get(agent=agent).kind == "automatic"
+    assert audit_verify() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"tasks": -1}, {"tasks"}),
+        ({"tasks_completed": 1001}, {"tasks_completed"}),
+        ({"escalations": 1001, "errors": 1001}, {"escalations", "errors"}),
+        ({"period_end": "2025-12-31"}, {"period_end"}),
+        ({"cost": "12"}, {"cost"}),
+        ({"cost": -1}, {"cost"}),
+        ({"avg_cycle_time_s": True}, {"avg_cycle_time_s"}),
+        ({"baseline_cost_per_case": 10**13}, {"baseline_cost_per_case"}),
+        ({"tasks": 3.0}, {"tasks"}),
+        ({"quality_score": 1.5}, {"quality_score"}),
+        ({"period_start": "yesterday"}, {"period_start"}),
+    ],
+)
+def test_bad_snapshots_are_400_naming_each_field_and_nothing_is_saved(api, agent, changes, fields):
+    response = api.post(url(agent), {**HEALTHY, **changes})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == fields
+    assert MetricSnapshot.objects.count() == 0
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_400(api, agent, literal):
+    import json
+
+    raw = json.dumps(HEALTHY).replace('"cost": 1900.0', f'"cost": {literal}')
+    assert literal in raw
+    response = api.post(url(agent), raw=raw)
+    assert response.status_code == 400
+    assert "cost" in response.json()["errors"]
+
+
+def test_missing_fields_are_all_named(api, agent):
+    response = api.post(url(agent), {"tasks": 5})
+    assert response.status_code == 400
+    assert len(response.json()["errors"]) == 10
+
+
+def test_viewer_and_approver_may_not_post(agent, api_for, viewer, approver, operator, admin):
+    for member in (viewer, approver):
+        assert api_for(member).post(url(agent), HEALTHY).status_code == 403
+    for member in (operator, admin):
+        assert api_for(member).post(url(agent), HEALTHY).status_code == 201
+
+
+def test_list_is_latest_period_first(api, agent):
+    api.post(url(agent), HEALTHY)
+    api.post(url(agent), {**HEALTHY, "period_start": "2025-12-01", "period_end": "2025-12-31"})
+    body = api.get(url(agent)).json()
+    assert body["count"] == 2
+    assert [s["period_end"] for s in body["items"]] == ["2026-01-31", "2025-12-31"]
+
+
+def test_thresholds_get_defaults_and_admin_patch(agent, api_for, admin, api):
+    assert api.get(url(agent, "thresholds")).json()["alert_error_rate_max"] == 0.10
+    assert api.patch(url(agent, "thresholds"), {"alert_error_rate_max": 0.2}).status_code == 403
+    as_admin = api_for(admin)
+    response = as_admin.patch(url(agent, "thresholds"), {"alert_error_rate_max": 0.2})
+    assert response.status_code == 200
+    assert response.json()["alert_error_rate_max"] == 0.2
+    bad = as_admin.patch(
+        url(agent, "thresholds"), {"advance_completion_min": 1.5, "alert_quality_min": -0.1}
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"advance_completion_min", "alert_quality_min"}
+
+
+def in_production(agent, org, assessor, approver):
+    """Walk the real gates: a ready assessment and every checklist met, decided by an
+    approver who does not own the agent."""
+    assessment = assessment_services.assessment_create(membership=assessor, title="Ready")
+    assessment_services.assessment_set_scores(
+        assessment=assessment, membership=assessor, scores=scores_of(4, 4, 4, 4)
+    )
+    assessment_services.assessment_submit(assessment=assessment, membership=assessor)
+    for phase in PHASES:
+        agent_services.checklist_update(
+            agent=agent,
+            phase=phase,
+            membership=assessor,
+            changes={k: {"met": True, "evidence": "ok"} for k in phase_definition(phase).keys},
+        )
+        agent_services.gate_decide(
+            agent=agent, phase=phase, membership=approver, decision="go", rationale="Checked."
+        )
+
+
+def test_horizon_advance_needs_eight_weeks_and_healthy_figures(
+    agent, org, assessor, approver, api_for
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        in_production(agent, org, assessor, approver)
+        as_approver = api_for(approver)
+        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=HEALTHY)
+        early = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
+        assert early.status_code == 409
+        codes = [r["code"] for r in early.json()["reasons"]]
+        assert codes == ["stabilization_minimum"]
+        assert early.json()["reasons"][0]["weeks_left"] == 8
+
+        clock.move_to(start + timedelta(weeks=8))
+        weak = {**HEALTHY, "period_start": "2026-02-01", "period_end": "2026-02-28",
+                "tasks_completed": 850, "escalations": 90}  # fmt: skip
+        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=weak)
+        short = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
+        assert short.status_code == 409
+        reasons = short.json()["reasons"]
+        assert [(r["figure"], r["value"], r["threshold"]) for r in reasons] == [
+            ("task_completion_rate", 0.85, 0.9)
+        ]
+
+        better = {**weak, "period_start": "2026-03-01", "period_end": "2026-03-31",
+                  "tasks_completed": 950, "escalations": 50}  # fmt: skip
+        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=better)
+        done = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
+        assert done.status_code == 201, done.content
+        assert done.json()["horizon"] == "scaling"
+        assert Agent.objects.get(pk=agent.pk).horizon == "scaling"
+
+
+def test_horizon_advance_refuses_roles_and_empty_rationale(agent, api, api_for, approver):
+    assert api.post(url(agent, "horizon/advance"), {"rationale": "x"}).status_code == 403
+    response = api_for(approver).post(url(agent, "horizon/advance"), {"rationale": "  "})
+    assert response.status_code == 400
+    assert "rationale" in response.json()["errors"]
+    refused = api_for(approver).post(url(agent, "horizon/advance"), {"rationale": "Now"})
+    assert refused.status_code == 409
+    assert "not_in_production" in [r["code"] for r in refused.json()["reasons"]]
