@@ -1,0 +1,47 @@
+"""The production settings pass Django's deployment checklist, and refuse to start without a
+secret key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args, env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_prod_settings_pass_check_deploy_without_a_warning():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_extra={
+            "DJANGO_SETTINGS_MODULE": "readiness.settings.prod",
+            "DJANGO_SECRET_KEY": "a-long-random-secret-used-only-by-this-test-0123456789abcdef",
+            "DJANGO_ALLOWED_HOSTS": "readiness.example.com",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_prod_settings_without_a_secret_key_say_so():
+    result = manage(
+        "check",
+        env_extra={"DJANGO_SETTINGS_MODULE": "readiness.settings.prod"},
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
