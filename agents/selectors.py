@@ -168,3 +168,26 @@ def business_units(*, organization) -> list[str]:
             .values_list("business_unit", flat=True)
         )
     )
+
+
+def latest_figures(*, agents: list[Agent]) -> dict[int, dict]:
+    """Each agent's latest snapshot's derived figures (the greatest period_end), in two queries
+    whatever the number of agents or snapshots."""
+    from django.db.models import Subquery
+
+    from . import metrics
+    from .models import MetricSnapshot
+
+    if not agents:
+        return {}
+    latest = MetricSnapshot.objects.filter(agent=OuterRef("pk")).order_by("-period_end", "-id")
+    ids = (
+        Agent.objects.filter(pk__in=[a.pk for a in agents])
+        .annotate(latest=Subquery(latest.values("pk")[:1]))
+        .exclude(latest=None)
+        .values_list("latest", flat=True)
+    )
+    return {
+        s.agent_id: {"period_end": s.period_end, **metrics.derived_figures(s.values())}
+        for s in MetricSnapshot.objects.filter(pk__in=list(ids))
+    }

@@ -256,3 +256,40 @@ def test_board_query_count_does_not_grow_with_agents(
     with django_assert_max_num_queries(len(few.captured_queries) + 3):
         response = client.get("/agents/board/?business_unit=Finance&state=go")
     assert len(response.context["rows"]) == 67
+
+
+def test_board_urls_match_the_url_conf(db):
+    from django.urls import reverse
+
+    from agents.views import _AGENTS_PREFIX
+
+    assert reverse("agents:detail", args=[7]) == f"{_AGENTS_PREFIX}7/"
+    assert reverse("agents:gate", args=[7, 3]) == f"{_AGENTS_PREFIX}7/gates/3/"
+    assert reverse("agents:suspend", args=[7]) == f"{_AGENTS_PREFIX}7/suspend/"
+
+
+def test_board_shows_each_agents_latest_figures(org, assessor, viewer, client_for, make_member):
+    from agents import metric_services
+    from agents import services as agent_services
+
+    make_member(org, "assessor", username="olive")
+    agent = agent_services.agent_create(
+        membership=assessor, data={"name": "Figures bot", "owner": "olive"}
+    )
+    base = {
+        "tasks": 200, "tasks_completed": 180, "escalations": 12, "errors": 4, "cost": 90.0,
+        "avg_cycle_time_s": 60, "baseline_cost_per_case": 3.0, "baseline_cycle_time_s": 600,
+        "baseline_error_rate": 0.05,
+    }  # fmt: skip
+    metric_services.metric_snapshot_post(
+        agent=agent, membership=assessor,
+        data={**base, "period_start": "2026-02-01", "period_end": "2026-02-28"},
+    )  # fmt: skip
+    metric_services.metric_snapshot_post(
+        agent=agent, membership=assessor,
+        data={**base, "period_start": "2026-01-01", "period_end": "2026-01-31", "errors": 0},
+    )  # fmt: skip
+    page = client_for(viewer).get("/agents/board/").content.decode()
+    assert "90% done" in page
+    assert "6% esc." in page
+    assert "2% err." in page  # the latest period (February), not the last posted
