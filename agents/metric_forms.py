@@ -18,6 +18,7 @@ from .metric_charts import percent
 from .models import RiskAssessment
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+LEGEND = "fs-6 fw-semibold"
 
 
 class PercentField(forms.FloatField):
@@ -180,13 +181,13 @@ class SnapshotForm(_ServiceErrors, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            HTML('<fieldset class="mb-2"><legend class="h6">Period</legend>'),
+            HTML(f'<fieldset class="mb-2"><legend class="{LEGEND}">Period</legend>'),
             Div(
                 Div("period_start", css_class="col-sm-6"),
                 Div("period_end", css_class="col-sm-6"),
                 css_class="row",
             ),
-            HTML('</fieldset><fieldset class="mb-2"><legend class="h6">The agent</legend>'),
+            HTML(f'</fieldset><fieldset class="mb-2"><legend class="{LEGEND}">The agent</legend>'),
             Div(
                 Div("tasks", css_class="col-sm-6 col-lg-3"),
                 Div("tasks_completed", css_class="col-sm-6 col-lg-3"),
@@ -200,8 +201,9 @@ class SnapshotForm(_ServiceErrors, forms.Form):
                 css_class="row",
             ),
             HTML(
-                '</fieldset><fieldset class="mb-2"><legend class="h6">People today (the '
-                'baseline)</legend><p class="small text-muted">What people achieve today on the '
+                '</fieldset><fieldset class="mb-2">'
+                f'<legend class="{LEGEND}">People today (the baseline)</legend>'
+                '<p class="small text-muted">What people achieve today on the '
                 "same work, so the page can say whether the agent does better or worse.</p>"
             ),
             Div(
@@ -233,6 +235,17 @@ class SnapshotForm(_ServiceErrors, forms.Form):
         if any(name in self.errors for name in self.OPTIONAL):
             return True
         return any(self.data.get(self.add_prefix(name)) for name in self.OPTIONAL)
+
+    def clean(self):
+        """Check the values across fields (counts within tasks, the period's order) with the
+        same rule the service applies, so every error shows at once, not after a second try."""
+        data = super().clean()
+        _, errors = metrics.validate_snapshot(self.service_data())
+        for name, messages in errors.items():
+            if name in data:  # a field whose own value parsed; the others already show theirs
+                for message in messages:
+                    self.add_error(name, message)
+        return data
 
     def service_data(self) -> dict:
         """The snapshot as plain Python values: dates, ints for counts, floats for numbers,
@@ -335,7 +348,7 @@ class ThresholdsForm(_ServiceErrors, forms.Form):
         help_text="Default 50%.",
     )
     alert_failed_tool_calls_max = PercentField(
-        label="Failed tool calls above (share of tasks)",
+        label="Failed tool calls above",
         help_text="Default 5% of tasks; checked when a snapshot carries failed tool calls.",
     )
     alert_policy_violations_max = forms.IntegerField(
@@ -406,7 +419,7 @@ class ThresholdsForm(_ServiceErrors, forms.Form):
         pct = lambda name: AppendedText(name, "%")  # noqa: E731
         self.helper.layout = Layout(
             HTML(
-                '<fieldset class="mb-3"><legend class="h5">Advance thresholds</legend>'
+                '<fieldset class="mb-3"><legend class="fs-5">Advance thresholds</legend>'
                 '<p class="small text-muted">A horizon advance needs all three on the latest '
                 "snapshot (and an approver's decision).</p>"
             ),
@@ -421,7 +434,7 @@ class ThresholdsForm(_ServiceErrors, forms.Form):
                 css_class="row",
             ),
             HTML(
-                '</fieldset><fieldset class="mb-3"><legend class="h5">Alert thresholds</legend>'
+                '</fieldset><fieldset class="mb-3"><legend class="fs-5">Alert thresholds</legend>'
                 '<p class="small text-muted">A snapshot that crosses any of these suspends the '
                 "agent at once, through the kill switch, and emails the operators.</p>"
             ),
@@ -437,7 +450,7 @@ class ThresholdsForm(_ServiceErrors, forms.Form):
                 Div("alert_quality_min", css_class="col-md-4"),
                 css_class="row",
             ),
-            HTML('</fieldset><fieldset class="mb-3"><legend class="h5">Stabilization</legend>'),
+            HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Stabilization</legend>'),
             Div(Div("stabilization_weeks", css_class="col-md-4"), css_class="row"),
             HTML("</fieldset>"),
         )

@@ -381,14 +381,19 @@ def horizon_advance(request, pk):
 # --------------------------------------------------------------------------- one snapshot
 
 
+def _plain(value: float):
+    """1800.0 -> 1800 (what a number field shows), 6.5 -> 6.5."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _snapshot_initial(latest) -> dict:
     """Carry the baseline over from the latest snapshot and start the next period after it."""
     if latest is None:
         return {}
     return {
         "period_start": latest.period_end + timedelta(days=1),
-        "baseline_cost_per_case": latest.baseline_cost_per_case,
-        "baseline_cycle_time_s": latest.baseline_cycle_time_s,
+        "baseline_cost_per_case": _plain(latest.baseline_cost_per_case),
+        "baseline_cycle_time_s": _plain(latest.baseline_cycle_time_s),
         "baseline_error_rate": as_percent(latest.baseline_error_rate),
     }
 
@@ -401,7 +406,9 @@ def snapshot_new(request, pk):
     if request.method != "POST":
         latest = metric_services.latest_snapshot(agent)
         form = SnapshotForm(initial=_snapshot_initial(latest), **form_kwargs)
-        return render(request, "agents/metrics/new.html", {"agent": agent, "form": form})
+        return render(
+            request, "agents/metrics/new.html", {"agent": agent, "form": form, "failed": False}
+        )
     form = SnapshotForm(request.POST, **form_kwargs)
     if form.is_valid():
         try:
@@ -426,7 +433,13 @@ def snapshot_new(request, pk):
                     f"{percent(figures['error_rate'])}.",
                 )
             return redirect("metrics:agent", pk=agent.pk)
-    return render(request, "agents/metrics/new.html", {"agent": agent, "form": form}, status=400)
+    # The form has a field named "errors" (the count): templates read `failed`, not form.errors.
+    return render(
+        request,
+        "agents/metrics/new.html",
+        {"agent": agent, "form": form, "failed": True},
+        status=400,
+    )
 
 
 # --------------------------------------------------------------------------- CSV upload
@@ -539,7 +552,8 @@ def snapshot_upload(request, pk):
     preview = _preview_rows(
         metric_services.csv_preview(rows), agent, metric_services.thresholds_of(agent)
     )
-    token = ""
+    # bandit B105 is a false positive here: the pending upload's key, empty until the file is good.
+    token = ""  # nosec B105
     if not any(row["errors"] for row in preview):
         token = _keep_upload(request, agent, form.cleaned_data["file"], name)
     return _upload_page(request, agent, UploadForm(), preview=preview, token=token, name=name)

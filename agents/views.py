@@ -22,6 +22,7 @@ from accounts.roles import (
     can_end_drill,
     can_manage_agent_tokens,
     can_resume_agent,
+    can_review_permissions,
     can_suspend_agent,
 )
 from accounts.selectors import member_list
@@ -457,6 +458,7 @@ def _detail_page(
             "raw_token": raw_token,
             "created_token": created_token,
             "can_edit": can_edit_agent(roles),
+            "can_review": can_review_permissions(roles),
             "can_suspend": can_suspend_agent(roles),
             "can_resume": can_resume_agent(roles),
             "can_end_drill": can_end_drill(roles),

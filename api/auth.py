@@ -21,7 +21,8 @@ TENANT_LOOKUPS: dict[str, Callable] = {}
 # Path parameter name -> the parameter whose object its lookup receives instead of the organization.
 TENANT_PARENTS: dict[str, str] = {}
 
-RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  # nosec B105: a message, not a secret
+# bandit B105 is a false positive here: a message, not a secret.
+RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  # nosec B105
 
 
 def tenant_lookup(param: str, *, within: str | None = None):

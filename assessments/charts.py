@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date
+from typing import Any
 
 from .scoring import (
     DIMENSION_MINIMUM,

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0003_budget_digits'),
+        ("agents", "0003_budget_digits"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='agenttoken',
-            name='prefix',
+            model_name="agenttoken",
+            name="prefix",
             field=models.CharField(editable=False, max_length=20),
         ),
     ]

@@ -278,6 +278,7 @@ def test_the_next_snapshot_starts_after_the_latest_with_its_baseline(
     page = html(client_for(assessor).get(reverse("metrics:new", args=[agent.pk])))
 
     assert 'value="2026-04-01"' in page
+    assert "Nothing was saved" not in page
     assert re.search(r'name="baseline_error_rate"[^>]*value="5(\.0)?"', page)
 
 
@@ -313,6 +314,20 @@ def test_bad_input_shows_the_error_beside_the_field_and_saves_nothing(
     assert "Nothing was saved" in page
     assert MetricSnapshot.objects.count() == 0
     assert AuditEntry.objects.count() == before
+
+
+def test_every_error_shows_at_once_including_those_across_fields(agent, assessor, client_for):
+    response = client_for(assessor).post(
+        reverse("metrics:new", args=[agent.pk]),
+        form_data(cost="", tasks_completed="101", period_end="2026-02-01"),
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["cost"] == ["This field is required."]
+    assert errors["tasks_completed"] == ["Cannot exceed tasks (100)."]
+    assert errors["period_end"] == ["The period ends before it starts."]
+    assert MetricSnapshot.objects.count() == 0
 
 
 def test_a_breaching_snapshot_suspends_the_agent_and_says_so_in_red(agent, assessor, client_for):
