@@ -69,10 +69,44 @@ def chart_context(snapshot: dict) -> dict:
     return context
 
 
+def outcome_charts(snapshot: dict) -> list[dict]:
+    """Per agent with outcomes: the rates chart (with its thresholds) and the cost and cycle
+    time against the human baseline, from the frozen series."""
+    from agents import metric_charts, metrics
+
+    charts_per_agent = []
+    for index, outcome in enumerate(snapshot.get("outcomes", [])):
+        points = [
+            metric_charts.metric_point(
+                {
+                    **values,
+                    "period_start": date.fromisoformat(values["period_start"]),
+                    "period_end": date.fromisoformat(values["period_end"]),
+                },
+                values.get("breaches", []),
+            )
+            for values in outcome.get("series", [])
+        ]
+        thresholds = metrics.Thresholds(**outcome.get("thresholds", {}))
+        charts_per_agent.append(
+            {
+                "agent": outcome["agent"],
+                "rates": metric_charts.rates_chart(
+                    points, thresholds, chart_id=f"report-rates-{index}", width=680
+                ),
+                "baseline": metric_charts.baseline_chart(
+                    points, chart_id=f"report-baseline-{index}", width=680
+                ),
+            }
+        )
+    return charts_per_agent
+
+
 def report_html(snapshot: dict) -> str:
     context = {
         "s": snapshot,
         "requested_at": _date(snapshot["requested_at"]),
+        "outcome_charts": outcome_charts(snapshot),
         **chart_context(snapshot),
     }
     return render_to_string("reports/pdf/report.html", context)

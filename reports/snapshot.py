@@ -4,6 +4,7 @@ States (verdict, gates, suspensions) are as of the request; outcomes and the ano
 the period. The renderer reads only this snapshot, so later edits never change a report.
 """
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -11,7 +12,8 @@ from django.utils import timezone
 from agents import metrics
 from agents import rules as agent_rules
 from agents.checklists import phases
-from agents.models import GateDecision, MetricSnapshot, Suspension
+from agents.metric_services import THRESHOLD_FIELDS
+from agents.models import AgentThresholds, GateDecision, MetricSnapshot, Suspension
 from agents.selectors import agent_list, readiness_facts
 from assessments import scoring
 from assessments.selectors import assessment_latest_submitted, assessment_trend
@@ -86,6 +88,7 @@ def _agents(organization, now) -> list[dict]:
                 "drill": agent_rules.drill_flag(agent.last_drill_at, now),
                 "last_drill_at": _iso(agent.last_drill_at),
                 "reassessment_due": in_production and due,
+                "latest_decision": _latest_decision(gates),
                 "gates": [
                     {
                         "phase": g.phase,
@@ -100,6 +103,19 @@ def _agents(organization, now) -> list[dict]:
             }
         )
     return out
+
+
+def _latest_decision(gates) -> dict | None:
+    decided = [g for g in gates if g.last_decided_at]
+    if not decided:
+        return None
+    gate = max(decided, key=lambda g: g.last_decided_at)
+    return {
+        "phase": gate.phase,
+        "decision": gate.last_decision,
+        "by": gate.last_decided_by,
+        "at": _iso(gate.last_decided_at),
+    }
 
 
 def _unmet_items(organization) -> dict[int, list[dict]]:
@@ -126,6 +142,7 @@ def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
     """Per agent, the latest snapshot whose period ends within the report's period, with its
     figures against the human baseline."""
     latest: dict[int, MetricSnapshot] = {}
+    series: dict[int, list[dict]] = {}
     rows = (
         MetricSnapshot.objects.filter(
             agent__organization=organization,
@@ -137,6 +154,16 @@ def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
     )
     for snapshot in rows:
         latest.setdefault(snapshot.agent_id, snapshot)
+        values = {
+            k: v.isoformat() if isinstance(v, date) else v for k, v in snapshot.values().items()
+        }
+        values["breaches"] = [b["threshold"] for b in snapshot.breaches]
+        series.setdefault(snapshot.agent_id, []).insert(0, values)  # oldest first
+    thresholds = {
+        row.agent_id: {name: getattr(row, name) for name in THRESHOLD_FIELDS}
+        for row in AgentThresholds.objects.filter(agent_id__in=list(latest))
+    }
+    defaults = asdict(metrics.Thresholds())
     out = []
     for snapshot in latest.values():
         values = snapshot.values()
@@ -172,6 +199,8 @@ def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
                 else f"{f['cost_reduction']:+.0%} vs people",
                 "cycle_time_reduction": _pct(f["cycle_time_reduction"]),
                 "headline": ", ".join(headline) or "no tasks in the period",
+                "series": series[snapshot.agent_id],
+                "thresholds": thresholds.get(snapshot.agent_id, defaults),
             }
         )
     return out
