@@ -26,7 +26,7 @@ from agents.checklists import PHASES, phase_definition
 from agents.models import Agent, AgentToken, Gate, GateDecision, PromptVersion, Suspension
 
 from .auth import AgentRuntimeToken, MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["agents"])
 assessor = MemberToken(
@@ -78,10 +78,6 @@ class RuleReasonOut(BaseModel):
     message: str
 
     model_config = ConfigDict(extra="allow")
-
-
-class PageIn(Schema):
-    page: int = Field(default=1, ge=1, description="1-based page of 50.")
 
 
 # --- agents ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from assessments import selectors, services
 from assessments.models import Assessment
 
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["assessments"])
 assessor = MemberToken(
@@ -165,10 +165,6 @@ def assessment_out(a: Assessment) -> dict:
         "submitted_by": a.submitted_by.get_username() if a.submitted_by else None,
         "submitted_at": a.submitted_at,
     }
-
-
-class PageIn(Schema):
-    page: int = Field(default=1, ge=1, description="1-based page of 50.")
 
 
 @router.get("/assessments", response={200: AssessmentListOut, **ERRORS}, auth=member, by_alias=True)

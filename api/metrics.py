@@ -16,7 +16,7 @@ from agents import metric_services, metrics
 from agents.models import MetricSnapshot
 
 from .auth import MemberToken, member
-from .schemas import ERRORS, WRITE_ERRORS, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["metrics and horizons"])
 poster = MemberToken(
@@ -105,10 +105,6 @@ class SnapshotPostedOut(SnapshotOut):
 class SnapshotListOut(Schema):
     items: list[SnapshotOut]
     count: int
-
-
-class PageIn(Schema):
-    page: int = Field(default=1, ge=1)
 
 
 def snapshot_out(snapshot: MetricSnapshot) -> dict:

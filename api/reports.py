@@ -13,7 +13,7 @@ from reports import selectors, services
 from reports.models import Report
 
 from .auth import member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, paginate
+from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, PageIn, paginate
 
 router = Router(tags=["reports"])
 
@@ -58,10 +58,6 @@ class ReportOut(Schema):
 class ReportListOut(Schema):
     items: list[ReportOut]
     count: int
-
-
-class PageIn(Schema):
-    page: int = Field(default=1, ge=1)
 
 
 def report_out(report: Report) -> dict:

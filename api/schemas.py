@@ -3,6 +3,7 @@
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 
 class ErrorOut(Schema):
@@ -31,6 +32,10 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: DetailOut, 403: DetailOut, 404: De
 WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ConflictOut}
 
 PAGE_SIZE = 50
+
+
+class PageIn(Schema):
+    page: int = Field(default=1, ge=1, le=1_000_000, description="1-based page of 50.")
 
 
 def paginate(page: int) -> tuple[int, int]:
