@@ -535,9 +535,29 @@ def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[r
     )
 
 
-@transaction.atomic
 def gate_decide(
     *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
+) -> GateDecision:
+    """Record a go or no-go. The decision lands only on the gate version the decider saw: the
+    one they send, or else the one read now, before the transaction (which on SQLite waits for
+    any other writer), so of two decisions at the same moment one lands and the other is 409."""
+    if expected_version is None:
+        expected_version = (
+            Gate.objects.filter(agent=agent, phase=phase).values_list("version", flat=True).first()
+        )
+    return _gate_decide(
+        agent=agent,
+        phase=phase,
+        membership=membership,
+        decision=decision,
+        rationale=rationale,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def _gate_decide(
+    *, agent: Agent, phase: int, membership, decision, rationale, expected_version
 ) -> GateDecision:
     _require(membership, Role.APPROVER, "decide gates")
     _check_phase(phase)
