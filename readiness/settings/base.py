@@ -114,8 +114,17 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
+# Rendered reports go through Django's storage API: the file system by default; an
+# S3-compatible store by setting DJANGO_STORAGE_BACKEND=storages.backends.s3.S3Storage and
+# DJANGO_STORAGE_OPTIONS='{"bucket_name": "...", "endpoint_url": "..."}' (with
+# django-storages[s3] installed).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.str(
+            "DJANGO_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("DJANGO_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
