@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import member_required
 from accounts.roles import can_edit_assessment
+from agents.selectors import agent_summary
 from readiness.errors import Conflict, Forbidden, InvalidInput
 
 from . import scoring, services
@@ -59,6 +60,7 @@ def home(request):
             "recent": recent,
             "assessment_count": count,
             "can_edit": _can_edit(request),
+            "agents": agent_summary(organization=organization),
         },
     )
 

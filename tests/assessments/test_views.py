@@ -626,3 +626,19 @@ def test_another_organizations_assessments_are_not_listed(
 
     for url in ["/", "/assessments/"]:
         assert "Acme secret" not in _text(client_for(other_assessor).get(url))
+
+
+def test_home_summarises_the_agents(org, assessor, viewer, operator, client_for, make_member):
+    from agents import services as agent_services
+
+    make_member(org, "assessor", username="olly")
+    for name in ("One", "Two"):
+        agent_services.agent_create(membership=assessor, data={"name": name, "owner": "olly"})
+    two = agent_services.agent_create(membership=assessor, data={"name": "Three", "owner": "olly"})
+    agent_services.agent_suspend(agent=two, membership=operator, reason="Odd")
+    response = client_for(viewer).get("/")
+    summary = response.context["agents"]
+    assert summary["total"] == 3
+    assert summary["per_phase"][0] == {"phase": 1, "count": 3}
+    assert summary["suspended"] == 1
+    assert "Open the gate board" in response.content.decode()
