@@ -113,6 +113,17 @@ def metric_snapshot_post(*, agent: Agent, membership, data) -> dict:
     return _save_snapshot(locked, clean, membership)
 
 
+def _in_words(breach) -> str:
+    """A breach for people: fractions as percentages."""
+    label = breach.threshold.replace("_", " ").capitalize()
+    if breach.threshold in ("policy_violations", "calls_per_hour"):
+        value, limit = f"{breach.value:g}", f"{breach.limit:g}"
+    else:
+        value, limit = f"{breach.value:.1%}", f"{breach.limit:.1%}"
+    side = "below" if breach.value < breach.limit else "above"
+    return f"{label} {value} is {side} the alert limit of {limit}."
+
+
 def _notify_operators(agent: Agent, breaches) -> None:
     emails = list(
         Membership.objects.filter(organization=agent.organization, is_operator=True)
@@ -121,7 +132,7 @@ def _notify_operators(agent: Agent, breaches) -> None:
     )
     if not emails:
         return
-    lines = "\n".join(f"- {b.message}" for b in breaches)
+    lines = "\n".join(f"- {_in_words(b)}" for b in breaches)
     try:
         send_mail(
             subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),

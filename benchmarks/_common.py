@@ -26,6 +26,7 @@ def setup_django(name: str) -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "readiness.settings.dev"
     os.environ["DJANGO_MEDIA_ROOT"] = str(BENCH_DIR / f"{name}-media")
+    os.environ["READINESS_BROKER_DIR"] = str(BENCH_DIR / f"{name}-celery")
     sys.path.insert(0, str(ROOT))
     import django
 

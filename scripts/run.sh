@@ -71,7 +71,8 @@ done
 # `make run` saved seed_demo's output (the demo logins); seed_demo is idempotent,
 # so without that file ask it again.
 if [ -s var/demo-logins.txt ]; then
-    logins=$(cat var/demo-logins.txt)
+    # Only the logins block (the seed's own output may include the demo's emails).
+    logins=$(sed -n '/^Demo logins/,$p' var/demo-logins.txt)
 elif logins=$("$VENV/bin/python" manage.py seed_demo); then
     printf '%s\n' "$logins" >var/demo-logins.txt
 else

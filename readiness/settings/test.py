@@ -12,6 +12,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_ENABLED = True
+# Messages published by tests go nowhere (the integration tests pass a real redis connection
+# explicitly): never into var/celery/, where a developer's `make run` worker would pick them up.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 ALLOWED_HOSTS = ["*"]
 
 # A file test database (not :memory:), so threads and a real Celery worker process in the

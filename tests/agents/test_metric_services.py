@@ -410,7 +410,7 @@ def test_the_operators_are_emailed_when_a_breach_suspends(
     (message,) = mail.outbox
     assert sorted(message.to) == sorted([operator.user.email, second.user.email])
     assert "Refund bot" in message.subject
-    assert "Error rate 0.2 is above 0.1." in message.body
+    assert "Error rate 20.0% is above the alert limit of 10.0%." in message.body
 
 
 def test_no_email_goes_out_before_the_transaction_commits(
