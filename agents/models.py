@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import hash_token
+from readiness.append_only import AppendOnly
 
 
 class Agent(models.Model):
@@ -199,7 +200,7 @@ class ChecklistItem(models.Model):
         return f"{self.key}: {'met' if self.met else 'not met'}"
 
 
-class GateDecision(models.Model):
+class GateDecision(AppendOnly, models.Model):
     """A signed go / no-go. Append-only: a later decision supersedes, nothing is edited."""
 
     class Decision(models.TextChoices):
@@ -219,13 +220,10 @@ class GateDecision(models.Model):
     class Meta:
         ordering = ["-decided_at", "-id"]
 
+    append_only_message = "Gate decisions are append-only."
+
     def __str__(self) -> str:
         return f"{self.decision} by {self.decided_by} on {self.decided_at:%Y-%m-%d}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Gate decisions are append-only.")
-        super().save(*args, **kwargs)
 
 
 class Suspension(models.Model):
@@ -297,6 +295,18 @@ class AgentToken(models.Model):
         return raw, hash_token(raw), raw[:16]
 
 
+THRESHOLD_FRACTIONS = (
+    "advance_completion_min",
+    "advance_escalation_max",
+    "advance_error_max",
+    "alert_error_rate_max",
+    "alert_escalation_max",
+    "alert_completion_min",
+    "alert_failed_tool_calls_max",
+    "alert_quality_min",
+)
+
+
 class AgentThresholds(models.Model):
     """Per-agent advance and alert thresholds (SPEC §3–4); admins change them. The defaults
     are agents.metrics.Thresholds'."""
@@ -324,16 +334,7 @@ class AgentThresholds(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
-    FRACTIONS = (
-        "advance_completion_min",
-        "advance_escalation_max",
-        "advance_error_max",
-        "alert_error_rate_max",
-        "alert_escalation_max",
-        "alert_completion_min",
-        "alert_failed_tool_calls_max",
-        "alert_quality_min",
-    )
+    FRACTIONS = THRESHOLD_FRACTIONS
 
     class Meta:
         verbose_name_plural = "agent thresholds"
@@ -343,16 +344,7 @@ class AgentThresholds(models.Model):
                 | Q(**{f"{name}__isnull": True}),
                 name=f"thresholds_{name}_fraction",
             )
-            for name in (
-                "advance_completion_min",
-                "advance_escalation_max",
-                "advance_error_max",
-                "alert_error_rate_max",
-                "alert_escalation_max",
-                "alert_completion_min",
-                "alert_failed_tool_calls_max",
-                "alert_quality_min",
-            )
+            for name in THRESHOLD_FRACTIONS
         ]
 
     def __str__(self) -> str:
@@ -417,7 +409,7 @@ class MetricSnapshot(models.Model):
         return {name: getattr(self, name) for name in ALL_FIELDS}
 
 
-class HorizonDecision(models.Model):
+class HorizonDecision(AppendOnly, models.Model):
     """An approver's advance from one rollout horizon to the next. Append-only."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="horizon_decisions")
@@ -433,13 +425,10 @@ class HorizonDecision(models.Model):
     class Meta:
         ordering = ["-decided_at", "-id"]
 
+    append_only_message = "Horizon decisions are append-only."
+
     def __str__(self) -> str:
         return f"{self.agent}: {self.from_horizon} → {self.to_horizon}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Horizon decisions are append-only.")
-        super().save(*args, **kwargs)
 
 
 class RiskAssessment(models.Model):

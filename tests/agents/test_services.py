@@ -1559,3 +1559,15 @@ def test_a_whole_journey_is_audited_in_order(agent, assessor, approver, operator
         "agent.suspended.automatic",
     ]
     assert audit_verify() == []
+
+
+def test_decisions_cannot_be_deleted_one_by_one(agent, approver):
+    from agents.models import GateDecision
+
+    services.gate_decide(
+        agent=agent, phase=1, membership=approver, decision="no_go", rationale="Not yet."
+    )
+    decision = GateDecision.objects.get()
+    with pytest.raises(RuntimeError, match="append-only"):
+        decision.delete()
+    assert GateDecision.objects.count() == 1
