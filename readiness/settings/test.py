@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, STORAGES, VAR_DIR
+from .base import DATABASES, REDIS_URL, STORAGES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
@@ -14,8 +14,10 @@ STORAGES = {
 AXES_ENABLED = True
 # Messages published by tests go nowhere (the integration tests pass a real redis connection
 # explicitly): never into var/celery/, where a developer's `make run` worker would pick them up.
-CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# The integration tests' worker process gets REDIS_URL and keeps it.
+if not REDIS_URL:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 ALLOWED_HOSTS = ["*"]
 
 # A file test database (not :memory:), so threads and a real Celery worker process in the
