@@ -95,8 +95,9 @@ def test_forms_without_a_csrf_token_are_refused(assessor, framework):
     assert not Assessment.objects.exists()
 
 
-def test_the_api_needs_no_csrf_token_but_a_bearer_token(assessor, api_for, framework):
-    _ = api_for  # bearer-token requests are not cookie-authenticated, so no CSRF applies
+def test_the_api_needs_no_csrf_token_but_a_bearer_token(assessor, framework):
+    # Bearer-token requests are not cookie-authenticated, so no CSRF applies; a session is
+    # not enough either.
     client = Client(enforce_csrf_checks=True)
     client.force_login(assessor.user)  # a session alone does not authenticate the API
     response = client.post(
