@@ -9,33 +9,10 @@ from django.db import transaction
 from django.db.models import Count
 
 from audit.services import audit_record
+from core.admin_scoping import OrganizationScopedAdmin
 
 from .models import ApiToken, Membership, Organization
 from .services import token_revoke
-
-
-def admin_organizations(user):
-    """The organizations a staff user administers (as an admin member)."""
-    return Organization.objects.filter(memberships__user=user, memberships__is_admin=True)
-
-
-class OrganizationScopedAdmin(admin.ModelAdmin):
-    """Limit a non-superuser's rows and organization choices to the organizations they admin."""
-
-    organization_path = "organization"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(
-            **{f"{self.organization_path}__in": admin_organizations(request.user)}
-        ).distinct()
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organization" and not request.user.is_superuser:
-            kwargs["queryset"] = admin_organizations(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Organization)

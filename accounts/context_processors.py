@@ -1,4 +1,4 @@
-from .roles import Role
+from core.roles import Role
 
 
 def membership(request):

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
-from .roles import ROLE_LABELS, Role
+from core.roles import ROLE_LABELS, Role
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .roles import Role
+from core.roles import Role
 
 
 class Organization(models.Model):

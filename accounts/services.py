@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
+from core.roles import Role
 
 from .models import ApiToken, Membership, Organization
-from .roles import Role
 
 
 def organization_get_or_create(*, slug: str, name: str | None = None) -> Organization:

@@ -13,5 +13,4 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/add/", views.member_add, name="member_add"),
     path("members/<int:pk>/roles/", views.member_roles, name="member_roles"),
-    path("audit/", views.audit_log, name="audit_log"),
 ]

@@ -1,26 +1,17 @@
-"""Signed-in pages: organization switcher, profile and API tokens, members, audit log."""
-
-import json
+"""Signed-in pages: organization switcher, profile and API tokens, members."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.models import AuditEntry
-from audit.services import audit_verify, chain_name
+from core.roles import ROLE_LABELS, can_manage_members
+from core.tenancy import member_required
 
-from .decorators import member_required
 from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
 from .middleware import SESSION_KEY
-from .roles import ROLE_LABELS, can_manage_members, can_view_audit_log
 from .selectors import member_list, token_get, token_list
 from .services import member_set_roles, token_create, token_revoke
-
-AUDIT_PAGE_SIZE = 50
-LONG_CHANGE = 160  # characters of before + after JSON shown inline; longer ones fold
-
 
 # Organization switcher ----------------------------------------------------------------------
 
@@ -171,48 +162,3 @@ def member_roles(request, pk):
         roles = ", ".join(updated.role_names) or "no role"
         messages.success(request, f"{updated.user.get_username()} now has: {roles}.")
     return redirect("members")
-
-
-# Audit log ----------------------------------------------------------------------------------
-
-
-def _compact(value) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-@require_GET
-@member_required(allow=can_view_audit_log)
-def audit_log(request):
-    organization = request.membership.organization
-    entries = AuditEntry.objects.filter(organization=organization)
-    actions = list(entries.order_by("action").values_list("action", flat=True).distinct())
-    action = request.GET.get("action", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    if action:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor_label__icontains=actor)
-    page = Paginator(entries.order_by("-created_at", "-id"), AUDIT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = list(page.object_list)
-    for entry in page.object_list:
-        entry.before_json = _compact(entry.before)
-        entry.after_json = _compact(entry.after)
-        entry.change_is_long = len(entry.before_json) + len(entry.after_json) > LONG_CHANGE
-    chain = chain_name(organization.pk)
-    broken = next((f for f in audit_verify() if f[0] == chain), None)
-    return render(
-        request,
-        "audit/audit_log.html",
-        {
-            "page": page,
-            "actions": actions,
-            "action": action,
-            "actor": actor,
-            "chain": chain,
-            "broken": broken,
-        },
-    )

@@ -1,5 +1,5 @@
-"""Forms of the agent pages: the board's filters, registering and editing an agent (with its
-records as formsets), a gate's checklist and decision, the kill switch's reasons, runtime tokens.
+"""Forms of the agent registry: registering an agent and editing its records (as formsets), a
+risk assessment and a permission review.
 
 Forms only parse what the browser sends into the plain data the services take; the services
 validate again and decide. Their InvalidInput errors are shown beside the fields they name.
@@ -9,28 +9,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
-from .checklists import PhaseDefinition
-from .models import DecisionBoundary, Gate, ToolPermission
+from core.forms import ServiceErrorsMixin
+
+from .models import DecisionBoundary, RiskAssessment, ToolPermission
 
 BLANK = [("", "—")]
 
 
-def _member_choices(members) -> list[tuple[str, str]]:
+def member_choices(members) -> list[tuple[str, str]]:
     return [(m.user.get_username(), m.user.get_username()) for m in members]
-
-
-class _RadioSelectWithDisabled(forms.RadioSelect):
-    """Radio buttons whose options named in `disabled_values` cannot be chosen."""
-
-    def __init__(self, *args, disabled_values=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.disabled_values = set(disabled_values)
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        if str(value) in self.disabled_values:
-            option["attrs"]["disabled"] = True
-        return option
 
 
 class MemberChoiceField(forms.ChoiceField):
@@ -45,70 +32,7 @@ class MemberChoiceField(forms.ChoiceField):
                 "required": "Choose a member of this organization.",
             },
         )
-        super().__init__(choices=BLANK + _member_choices(members), **kwargs)
-
-
-# --------------------------------------------------------------------------- board filters
-
-
-class BoardFilterForm(forms.Form):
-    """The gate board's filters (a GET form: it works without JavaScript)."""
-
-    SUSPENDED_CHOICES = [("", "Any"), ("yes", "Suspended"), ("no", "Active")]
-    ORDERS = ("name", "-name", "business_unit", "owner", "phase", "-phase")
-
-    business_unit = forms.ChoiceField(required=False)
-    owner = forms.ChoiceField(required=False)
-    state = forms.ChoiceField(
-        label="Any gate",
-        required=False,
-        choices=[("", "In any state"), *Gate.State.choices],
-    )
-    suspended = forms.ChoiceField(label="Kill switch", required=False, choices=SUSPENDED_CHOICES)
-    order = forms.ChoiceField(
-        required=False, choices=[(o, o) for o in ORDERS], widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, members, business_units, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["business_unit"].choices = [("", "Any"), *((u, u) for u in business_units)]
-        self.fields["owner"].choices = [("", "Anyone"), *_member_choices(members)]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Div(
-                Div(
-                    Field("business_unit", css_class="form-select-sm"), css_class="col-sm-6 col-lg"
-                ),
-                Div(Field("owner", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
-                Div(Field("state", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
-                Div(Field("suspended", css_class="form-select-sm"), css_class="col-sm-6 col-lg"),
-                "order",
-                css_class="row g-2",
-            )
-        )
-
-    def filters(self) -> dict[str, str]:
-        """The valid filters; an unknown value is ignored rather than refused."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {
-            "business_unit": data.get("business_unit", ""),
-            "owner": data.get("owner", ""),
-            "state": data.get("state", ""),
-            "suspended": data.get("suspended", ""),
-            "order": data.get("order") or "name",
-        }
-
-    @property
-    def is_filtered(self) -> bool:
-        filters = self.filters()
-        return any(filters[k] for k in ("business_unit", "owner", "state", "suspended"))
-
-
-# --------------------------------------------------------------------------- register / edit
+        super().__init__(choices=BLANK + member_choices(members), **kwargs)
 
 
 class AgentForm(forms.Form):
@@ -284,10 +208,16 @@ class ToolPermissionForm(forms.Form):
 
 
 EXTRA_ROWS = 2
+
+
 DecisionBoundaryFormSet = forms.formset_factory(
     DecisionBoundaryForm, extra=EXTRA_ROWS, can_delete=True
 )
+
+
 EscalationPathFormSet = forms.formset_factory(EscalationPathForm, extra=EXTRA_ROWS, can_delete=True)
+
+
 ToolPermissionFormSet = forms.formset_factory(ToolPermissionForm, extra=EXTRA_ROWS, can_delete=True)
 
 
@@ -431,134 +361,35 @@ class AgentRecordsForms:
         )
 
 
-# --------------------------------------------------------------------------- gates
-
-
-class ChecklistForm(forms.Form):
-    """A gate's checklist: per item, met or not, and an evidence note or link."""
-
-    def __init__(self, *args, definition: PhaseDefinition, items, read_only=False, **kwargs):
-        initial = {}
-        for key in definition.keys:
-            item = items.get(key)
-            initial[f"met_{key}"] = bool(item and item.met)
-            initial[f"evidence_{key}"] = item.evidence if item else ""
-        kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
-        self.definition = definition
-        for item in definition.items:
-            self.fields[f"met_{item.key}"] = forms.BooleanField(
-                label="Met", required=False, disabled=read_only
-            )
-            self.fields[f"evidence_{item.key}"] = forms.CharField(
-                label="Evidence",
-                required=False,
-                max_length=5000,
-                disabled=read_only,
-                widget=forms.Textarea(
-                    attrs={
-                        "rows": 1,
-                        "class": "form-control",
-                        "placeholder": "A note or a link (runbook, ticket, document)",
-                        "aria-label": f"Evidence: {item.label}",
-                    }
-                ),
-            )
-
-    def rows(self) -> list[dict]:
-        return [
-            {"item": item, "met": self[f"met_{item.key}"], "evidence": self[f"evidence_{item.key}"]}
-            for item in self.definition.items
-        ]
-
-    def changes(self) -> dict[str, dict]:
-        """Only the items whose met flag or evidence changed."""
-        changed = set(self.changed_data)
-        return {
-            item.key: {
-                "met": self.cleaned_data[f"met_{item.key}"],
-                "evidence": self.cleaned_data[f"evidence_{item.key}"],
-            }
-            for item in self.definition.items
-            if {f"met_{item.key}", f"evidence_{item.key}"} & changed
-        }
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            item, _, part = key.partition(".")
-            field = f"{part or 'evidence'}_{item}"
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-
-
-class DecisionForm(forms.Form):
-    """An approver's go / no-go, with the rationale and the gate version they saw."""
-
-    decision = forms.ChoiceField(
-        choices=[("go", "Go"), ("no_go", "No-go")],
-        widget=_RadioSelectWithDisabled,
-        error_messages={"required": "Choose go or no-go."},
+class RiskAssessmentForm(ServiceErrorsMixin, forms.Form):
+    scope = forms.ChoiceField(
+        label="It covers",
+        choices=RiskAssessment.Scope.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose tool or decision."},
     )
-    rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=5000,
-        help_text="Required for both: what you checked and why you decided so. It is kept with "
-        "the decision for good.",
-        error_messages={"required": "Write the rationale for this decision."},
+    subject = forms.CharField(
+        label="Tool or decision",
+        max_length=300,
+        error_messages={"required": "Name the tool or decision scope it covers."},
+        help_text="Its exact name, as it will appear in the agent's tool permissions or "
+        "decision boundaries (compared without case).",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-    def __init__(self, *args, go_blocked=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if go_blocked:
-            self.fields["decision"].widget.disabled_values = {"go"}
-            self.fields["decision"].help_text = (
-                "Go is not available until the reasons above are resolved; a no-go is "
-                "always possible."
-            )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout("version", "decision", "rationale")
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
-
-
-# --------------------------------------------------------------------------- kill switch, tokens
-
-
-class ReasonForm(forms.Form):
-    """The reason for suspending or resuming an agent (required, kept in the audit log)."""
-
-    reason = forms.CharField(
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Give a reason: it is recorded with who and when."},
-    )
-
-    def __init__(self, *args, label="Reason", help_text="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-        self.fields["reason"].help_text = help_text
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error("reason" if key == "reason" else None, message)
-
-
-class AgentTokenForm(forms.Form):
-    name = forms.CharField(
-        max_length=100,
-        initial="Runtime token",
-        help_text="Where the token is used, e.g. “production runtime”.",
+    assessment = forms.CharField(
+        label="Assessment",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Write the assessment."},
+        help_text="The risks, their likelihood and impact, and what limits them.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class PermissionReviewForm(forms.Form):
+    ACTIONS = [("revoke", "Revoke"), ("mark_reviewed", "Mark reviewed")]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    next = forms.CharField(required=False, max_length=500)

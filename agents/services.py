@@ -1,12 +1,14 @@
-"""Writes of agents, gates, prompt versions and the kill switch (shared/SPEC.md §2, §4).
+"""Writes of the agent registry: registering an agent, editing its records, risk assessments and
+tool-permission reviews (docs/rules.md §2 and §4).
 
 Each service takes the acting membership, checks the role (Forbidden), validates its input
-(InvalidInput, naming every bad field), applies the rules of agents/rules.py (Conflict with every
-reason), changes the rows in one transaction and writes the audit entry with before and after.
+(InvalidInput, naming every bad field), changes the rows in one transaction and writes the audit
+entry with before and after. What a change means for the agent's gates (they are opened with
+the agent and reviewed when governance records change) is decided by gates.services, and the
+two are joined in one transaction by overview.services.
 """
 
 import unicodedata
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -15,34 +17,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.roles import Role
 from audit.services import audit_record
-from readiness.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.roles import Role
+from core.validation import clean_date, clean_text
 
 from . import rules
-from .checklists import PHASES, phase_definition
-from .models import (
-    Agent,
-    AgentToken,
-    ChecklistItem,
-    DecisionBoundary,
-    EscalationPath,
-    Gate,
-    GateDecision,
-    PromptVersion,
-    RiskAssessment,
-    Suspension,
-    ToolPermission,
-)
-from .selectors import readiness_facts
+from .models import Agent, DecisionBoundary, EscalationPath, RiskAssessment, ToolPermission
 
-GOVERNANCE_PHASE = {
-    "owner": 1,
-    "decision_boundaries": 1,
-    "escalation_paths": 1,
-    "tool_permissions": 1,
-    "guardrails": 3,
-}
 GUARDRAIL_FIELDS = (
     "api_calls_per_hour",
     "tokens_per_session",
@@ -54,10 +36,6 @@ GUARDRAIL_FIELDS = (
 def _require(membership, role: Role, what: str) -> None:
     if role not in membership.roles:
         raise Forbidden(f"Only an {role.value} may {what}.")
-
-
-def _conflict(detail: str, reasons: list[rules.Reason]) -> Conflict:
-    return Conflict(detail, [ConflictReason(r.code, r.message, dict(r.extra)) for r in reasons])
 
 
 def _member_user(organization, username, field: str, errors: dict):
@@ -73,38 +51,6 @@ def _member_user(organization, username, field: str, errors: dict):
         errors[field] = [f"{username!r} is not a member of this organization."]
         return None
     return membership.user
-
-
-def _text(data: dict, key: str, field: str, errors: dict, *, required=False, max_length=None):
-    value = data.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = ["Must be text."]
-        return None
-    value = value.strip()
-    if required and not value:
-        errors[field] = ["This field is required."]
-    elif max_length and len(value) > max_length:
-        errors[field] = [f"Keep it to {max_length} characters or fewer."]
-    return value
-
-
-def _date(value, field: str, errors: dict):
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[field] = ["Use an ISO date (YYYY-MM-DD)."]
-    return None
-
-
-# --- records ------------------------------------------------------------------------------------
 
 
 def _records_snapshot(agent: Agent) -> dict:
@@ -153,7 +99,9 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
         ("business_unit", False, 120),
     ):
         if key in data:
-            clean[key] = _text(data, key, key, errors, required=required, max_length=max_length)
+            clean[key] = clean_text(
+                data, key, key, errors, required=required, max_length=max_length
+            )
     for key in ("name", "business_unit"):
         if clean.get(key) and any(unicodedata.category(ch) == "Cc" for ch in clean[key]):
             errors[key] = ["Use a single line without control characters."]
@@ -168,7 +116,7 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
             if not isinstance(row, dict):
                 errors[field] = ["Send an object with decision and mode."]
                 continue
-            decision = _text(
+            decision = clean_text(
                 row, "decision", f"{field}.decision", errors, required=True, max_length=300
             )
             mode = row.get("mode")
@@ -185,7 +133,7 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
             if not isinstance(row, dict):
                 errors[field] = ["Send an object with failure_state and owner."]
                 continue
-            failure = _text(
+            failure = clean_text(
                 row,
                 "failure_state",
                 f"{field}.failure_state",
@@ -205,18 +153,18 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
             if not isinstance(row, dict):
                 errors[field] = ["Send an object with tool, access and justification."]
                 continue
-            tool = _text(row, "tool", f"{field}.tool", errors, required=True, max_length=200)
+            tool = clean_text(row, "tool", f"{field}.tool", errors, required=True, max_length=200)
             access = row.get("access")
             if access not in ToolPermission.Access.values:
                 errors[f"{field}.access"] = ["Choose read, write or admin."]
-            justification = _text(row, "justification", f"{field}.justification", errors)
+            justification = clean_text(row, "justification", f"{field}.justification", errors)
             out.append(
                 {
                     "tool": tool,
                     "access": access,
                     "justification": justification,
-                    "last_used": _date(row.get("last_used"), f"{field}.last_used", errors),
-                    "last_reviewed": _date(
+                    "last_used": clean_date(row.get("last_used"), f"{field}.last_used", errors),
+                    "last_reviewed": clean_date(
                         row.get("last_reviewed"), f"{field}.last_reviewed", errors
                     ),
                 }
@@ -261,7 +209,7 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
 
 
 @transaction.atomic
-def agent_create(*, membership, data: dict) -> Agent:
+def agent_records_create(*, membership, data: dict) -> Agent:
     _require(membership, Role.ASSESSOR, "register agents")
     organization = membership.organization
     errors: dict = {}
@@ -285,11 +233,6 @@ def agent_create(*, membership, data: dict) -> Agent:
         owner=clean["owner"],
         created_by=membership.user,
     )
-    for phase in PHASES:
-        gate = Gate.objects.create(agent=agent, phase=phase)
-        ChecklistItem.objects.bulk_create(
-            ChecklistItem(gate=gate, key=key) for key in phase_definition(phase).keys
-        )
     _apply_records(agent, clean)
     audit_record(
         organization=organization,
@@ -335,11 +278,11 @@ def _apply_records(agent: Agent, clean: dict) -> None:
 
 
 @transaction.atomic
-def agent_update(
+def agent_records_update(
     *, agent: Agent, membership, data: dict, expected_version: int | None = None
-) -> Agent:
-    """Change any record fields (lists are replaced whole). A change to a gate's governance
-    fields sends that gate, if at go, to needs_review."""
+) -> tuple[Agent, list[str]]:
+    """Change any record fields (lists are replaced whole); answer the agent and the record
+    keys that changed. The gates a change governs are reviewed by overview.services."""
     _require(membership, Role.ASSESSOR, "edit agent records")
     organization = membership.organization
     errors: dict = {}
@@ -371,11 +314,7 @@ def agent_update(
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
-        phases = sorted({GOVERNANCE_PHASE[k] for k in changed if k in GOVERNANCE_PHASE})
-        for phase in phases:
-            fields = [k for k in changed if GOVERNANCE_PHASE.get(k) == phase]
-            _needs_review(locked, phase, membership.user, "changed: " + ", ".join(fields))
-    return locked
+    return locked, changed
 
 
 def _require_risk_assessments(agent: Agent, before: dict, clean: dict) -> None:
@@ -429,490 +368,75 @@ def _check_version(agent: Agent, expected_version: int | None) -> None:
         )
 
 
-def _needs_review(agent: Agent, phase: int, actor, why: str) -> None:
-    """A gate at go whose checklist or governance fields changed shows needs_review."""
-    updated = Gate.objects.filter(agent=agent, phase=phase, state=Gate.State.GO).update(
-        state=Gate.State.NEEDS_REVIEW,
-        review_reason=why[:300],
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
-    if updated:
-        audit_record(
-            organization=agent.organization,
-            actor=actor,
-            action="gate.needs_review",
-            target=agent,
-            object_label=f"{agent.name} phase {phase}",
-            before={"phase": phase, "state": "go"},
-            after={"phase": phase, "state": "needs_review", "why": why},
-        )
-
-
-# --- checklists and decisions ----------------------------------------------------------------
-
-
-def _check_phase(phase) -> None:
-    if phase not in PHASES:
-        raise Http404("No such phase: use 1 to 4.")
+def _approver_or_admin(membership, what: str) -> None:
+    if not {Role.APPROVER, Role.ADMIN} & set(membership.roles):
+        raise Forbidden(f"Only an approver or admin may {what}.")
 
 
 @transaction.atomic
-def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
-    """Mark items met or not, with evidence. Unknown keys and bad values are 400, all or
-    nothing."""
-    _require(membership, Role.ASSESSOR, "fill gate checklists")
-    _check_phase(phase)
-    definition = phase_definition(phase)
-    errors: dict = {}
-    if not isinstance(changes, dict) or not changes:
-        raise InvalidInput({"__all__": ["Send an object of item key to {met, evidence}."]})
-    clean = {}
-    for key, value in changes.items():
-        if key not in definition.keys:
-            errors[key] = [f"Unknown item for phase {phase}: use {', '.join(definition.keys)}."]
-            continue
-        if not isinstance(value, dict):
-            errors[key] = ["Send an object with met (true or false) and evidence."]
-            continue
-        met = value.get("met")
-        if "met" in value and not isinstance(met, bool):
-            errors[f"{key}.met"] = ["Must be true or false."]
-        evidence = value.get("evidence")
-        if evidence is not None and not isinstance(evidence, str):
-            errors[f"{key}.evidence"] = ["Must be text (a note or a link)."]
-        elif evidence is not None and len(evidence) > 5000:
-            errors[f"{key}.evidence"] = ["Keep evidence to 5000 characters or fewer."]
-        clean[key] = value
+def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessment):
+    _approver_or_admin(membership, "record a risk assessment")
+    errors = {}
+    if scope not in RiskAssessment.Scope.values:
+        errors["scope"] = ["Choose tool or decision."]
+    if not isinstance(subject, str) or not subject.strip():
+        errors["subject"] = ["Name the tool or decision scope it covers."]
+    if not isinstance(assessment, str) or not assessment.strip():
+        errors["assessment"] = ["Write the assessment."]
     if errors:
         raise InvalidInput(errors)
-    gate = Gate.objects.select_for_update().get(agent=agent, phase=phase)
-    items = {item.key: item for item in gate.items.all()}
-    before, after = {}, {}
-    now = timezone.now()
-    for key, value in clean.items():
-        item = items.get(key) or ChecklistItem(gate=gate, key=key)
-        old = {"met": item.met, "evidence": item.evidence}
-        if "met" in value:
-            item.met = value["met"]
-        if value.get("evidence") is not None:
-            item.evidence = value["evidence"].strip()
-        new = {"met": item.met, "evidence": item.evidence}
-        if old != new:
-            item.updated_by = membership.user
-            item.updated_at = now
-            item.save()
-            before[key], after[key] = old, new
-    if after:
-        audit_record(
-            organization=agent.organization,
-            actor=membership.user,
-            action="gate.checklist_changed",
-            target=agent,
-            object_label=f"{agent.name} phase {phase}",
-            before=before,
-            after=after,
-        )
-        _needs_review(agent, phase, membership.user, "checklist changed: " + ", ".join(after))
-    return gate
-
-
-def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[rules.Reason]:
-    """Why a go on this gate would be refused for this member now (for pages and the API)."""
-    now = now or timezone.now()
-    definition = phase_definition(phase)
-    gates = {g.phase: g for g in Gate.objects.filter(agent=agent).prefetch_related("items")}
-    items_met = {item.key: item.met for item in gates[phase].items.all()}
-    return rules.gate_go_reasons(
-        phase=phase,
-        item_keys=definition.keys,
-        item_labels={i.key: i.label for i in definition.items},
-        items_met=items_met,
-        previous_state=gates[phase - 1].state if phase > 1 else None,
-        readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
-        decider_is_owner=membership.user_id == agent.owner_id,
-        now=now,
-    )
-
-
-def gate_decide(
-    *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
-) -> GateDecision:
-    """Record a go or no-go. The decision lands only on the gate version the decider saw: the
-    one they send, or else the one read now, before the transaction (which on SQLite waits for
-    any other writer), so of two decisions at the same moment one lands and the other is 409."""
-    if expected_version is None:
-        expected_version = (
-            Gate.objects.filter(agent=agent, phase=phase).values_list("version", flat=True).first()
-        )
-    return _gate_decide(
+    record = RiskAssessment.objects.create(
         agent=agent,
-        phase=phase,
-        membership=membership,
-        decision=decision,
-        rationale=rationale,
-        expected_version=expected_version,
-    )
-
-
-@transaction.atomic
-def _gate_decide(
-    *, agent: Agent, phase: int, membership, decision, rationale, expected_version
-) -> GateDecision:
-    _require(membership, Role.APPROVER, "decide gates")
-    _check_phase(phase)
-    errors: dict = {}
-    if decision not in GateDecision.Decision.values:
-        errors["decision"] = ["Choose go or no_go."]
-    if not isinstance(rationale, str) or not rationale.strip():
-        errors["rationale"] = ["Write the rationale for this decision."]
-    if expected_version is not None and (
-        isinstance(expected_version, bool) or not isinstance(expected_version, int)
-    ):
-        errors["version"] = ["Must be a whole number."]
-    if errors:
-        raise InvalidInput(errors)
-    gate = Gate.objects.get(agent=agent, phase=phase)
-    seen_version = expected_version if expected_version is not None else gate.version
-    now = timezone.now()
-    if decision == "go":
-        reasons = gate_go_reasons(agent=agent, phase=phase, membership=membership, now=now)
-        if reasons:
-            raise _conflict(f"Phase {phase} cannot go yet.", reasons)
-    else:
-        reasons = rules.gate_no_go_reasons(decider_is_owner=membership.user_id == agent.owner_id)
-        if reasons:
-            raise _conflict(f"You may not decide phase {phase}.", reasons)
-    new_state = Gate.State.GO if decision == "go" else Gate.State.NO_GO
-    # Optimistic: only the decision made on the version it saw lands; a concurrent one is 409.
-    updated = Gate.objects.filter(pk=gate.pk, version=seen_version).update(
-        state=new_state, version=F("version") + 1, updated_at=now, review_reason=""
-    )
-    if not updated:
-        raise Conflict(
-            "The gate changed while you were deciding.",
-            [
-                ConflictReason(
-                    "gate_changed",
-                    "Another decision or change reached this gate first: reload it and decide "
-                    "again.",
-                )
-            ],
-        )
-    definition = phase_definition(phase)
-    items_met = {item.key: item.met for item in gate.items.all()}
-    unmet = rules.unmet_items(items_met, definition.keys)
-    readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
-    record = GateDecision.objects.create(
-        gate=gate,
-        decision=decision,
-        rationale=rationale.strip(),
-        unmet_items=[{"key": k, "label": definition.label(k)} for k in unmet]
-        if decision == "no_go"
-        else [],
-        readiness=(
-            {
-                "verdict": readiness.verdict,
-                "total": readiness.total,
-                "submitted_at": readiness.submitted_at.isoformat(),
-            }
-            if readiness
-            else None
-        ),
-        decided_by=membership.user,
-        decided_at=now,
+        scope=scope,
+        subject=subject.strip()[:300],
+        assessment=assessment.strip(),
+        recorded_by=membership.user,
     )
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="gate.decided",
+        action="agent.risk_assessed",
         target=agent,
-        object_label=f"{agent.name} phase {phase}",
-        before={"phase": phase, "state": gate.state},
-        after={
-            "phase": phase,
-            "state": new_state,
-            "decision": decision,
-            "rationale": record.rationale,
-            "unmet_items": [u["key"] for u in record.unmet_items],
-        },
+        after={"scope": scope, "subject": record.subject},
     )
-    if decision == "go" and phase == 4:
-        # Read the row, not the caller's object: the first go on phase 4 starts stabilization.
-        Agent.objects.filter(pk=agent.pk, horizon="").update(horizon=Agent.Horizon.STABILIZATION)
     return record
 
 
-# --- prompt versions ---------------------------------------------------------------------------
-
-
 @transaction.atomic
-def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersion:
-    """The deployment gate a CI pipeline calls: record the version and say whether it ships."""
-    _require(membership, Role.ASSESSOR, "post prompt versions")
-    errors: dict = {}
-    tag = _text(data, "tag", "tag", errors, required=True, max_length=100)
-    for key in ("regression_passed", "adversarial_passed"):
-        if not isinstance(data.get(key), bool):
-            errors[key] = ["Must be true or false."]
-    for key in ("delta", "tolerance"):
-        if key not in data:
-            errors[key] = ["This field is required."]
-            continue
-        error = rules.non_negative_number_error(data.get(key))
-        if error:
-            errors[key] = [error]
-    rollback = _text(data, "rollback_target", "rollback_target", errors, max_length=100)
-    if errors:
-        raise InvalidInput(errors)
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if PromptVersion.objects.filter(agent=locked, tag=tag).exists():
-        raise Conflict(
-            "That tag is already recorded.",
-            [
-                ConflictReason(
-                    "duplicate_tag", f"{agent.name} already has a prompt version {tag!r}."
-                )
-            ],
+def tool_permission_decide(*, agent: Agent, membership, permission_id, action: str):
+    """Revoke a tool permission or mark it reviewed today (docs/rules.md §4's quarterly audit).
+    Answers the permission and whether it was revoked (then it is deleted)."""
+    _approver_or_admin(membership, "revoke or review tool permissions")
+    permission = (
+        ToolPermission.objects.select_for_update().filter(agent=agent, pk=permission_id).first()
+    )
+    if permission is None:
+        raise Http404("No such tool permission.")
+    before = {"tool": permission.tool, "access": permission.access}
+    # A review changes the agent's records: an edit form opened before it is now stale.
+    Agent.objects.filter(pk=agent.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    if action == "revoke":
+        permission.delete()
+        audit_record(
+            organization=agent.organization,
+            actor=membership.user,
+            action="agent.permission_revoked",
+            target=agent,
+            before=before,
+            after=None,
         )
-    reasons = rules.prompt_ship_reasons(
-        regression_passed=data["regression_passed"],
-        adversarial_passed=data["adversarial_passed"],
-        delta=float(data["delta"]),
-        tolerance=float(data["tolerance"]),
-    )
-    version = PromptVersion.objects.create(
-        agent=locked,
-        tag=tag,
-        regression_passed=data["regression_passed"],
-        adversarial_passed=data["adversarial_passed"],
-        delta=float(data["delta"]),
-        tolerance=float(data["tolerance"]),
-        rollback_target=rollback or "",
-        ship=not reasons,
-        reasons=[{"code": r.code, "message": r.message} for r in reasons],
-        created_by=membership.user,
-    )
-    previous = locked.current_prompt.tag if locked.current_prompt else None
-    if version.ship:
-        Agent.objects.filter(pk=locked.pk).update(current_prompt=version, updated_at=timezone.now())
-        evidence = f"Prompt version {tag} (posted {version.created_at:%Y-%m-%d %H:%M} UTC)"
-        gate = Gate.objects.get(agent=locked, phase=2)
-        now = timezone.now()
-        for item in gate.items.all():
-            item.met = True
-            item.evidence = evidence + (
-                f"; rollback to {version.rollback_target}"
-                if item.key == "rollback_plan" and version.rollback_target
-                else ""
-            )
-            item.updated_by = membership.user
-            item.updated_at = now
-            item.save()
-        _needs_review(locked, 2, membership.user, f"current prompt version is now {tag}")
+        return permission, True
+    if action != "mark_reviewed":
+        raise InvalidInput({"action": ["Choose revoke or mark_reviewed."]})
+    old = permission.last_reviewed
+    permission.last_reviewed = timezone.now().date()
+    permission.save(update_fields=["last_reviewed"])
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="prompt_version.posted",
-        target=locked,
-        before={"current_prompt": previous},
-        after={
-            "tag": tag,
-            "ship": version.ship,
-            "reasons": [r.code for r in reasons],
-            "current_prompt": tag if version.ship else previous,
-        },
-    )
-    return version
-
-
-# --- kill switch -------------------------------------------------------------------------------
-
-
-def _reason_text(reason, field="reason") -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput({field: ["Give a reason."]})
-    if len(reason) > 2000:
-        raise InvalidInput({field: ["Keep the reason to 2000 characters or fewer."]})
-    return reason.strip()
-
-
-def _suspend(agent: Agent, *, kind: str, reason: str, actor, details=None) -> Suspension:
-    """Stop the agent now (the caller holds the agent row lock)."""
-    suspension = Suspension.objects.create(
-        agent=agent, kind=kind, reason=reason, details=details, started_by=actor
-    )
-    Agent.objects.filter(pk=agent.pk).update(state=Agent.State.SUSPENDED, updated_at=timezone.now())
-    audit_record(
-        organization=agent.organization,
-        actor=actor,
-        action=f"agent.suspended.{kind}",
+        action="agent.permission_reviewed",
         target=agent,
-        before={"state": "active"},
-        after={"state": "suspended", "kind": kind, "reason": reason, "details": details},
+        before={**before, "last_reviewed": old.isoformat() if old else None},
+        after={**before, "last_reviewed": permission.last_reviewed.isoformat()},
     )
-    return suspension
-
-
-def _already_suspended(agent: Agent) -> Conflict:
-    return Conflict(
-        "The agent is already suspended.",
-        [
-            ConflictReason(
-                "already_suspended", f"{agent.name} is already suspended; nothing changed."
-            )
-        ],
-    )
-
-
-@transaction.atomic
-def agent_suspend(*, agent: Agent, membership, reason) -> Suspension:
-    _require(membership, Role.OPERATOR, "suspend an agent")
-    reason = _reason_text(reason)
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.is_suspended:
-        raise _already_suspended(locked)
-    return _suspend(locked, kind=Suspension.Kind.MANUAL, reason=reason, actor=membership.user)
-
-
-@transaction.atomic
-def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Suspension | None:
-    """An alert threshold fired: suspend unless already suspended (then nothing changes)."""
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.is_suspended:
-        open_ = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
-        if open_ is None or open_.kind != Suspension.Kind.DRILL:
-            return None
-        # A real breach during a drill takes over: the drill ends, the agent stays stopped
-        # for a real reason, and ending the drill can no longer resume it.
-        _end_suspension(
-            locked,
-            open_,
-            actor=None,
-            reason="Superseded by an automatic suspension",
-            action="agent.drill_superseded",
-            resume=False,
-        )
-    return _suspend(
-        locked, kind=Suspension.Kind.AUTOMATIC, reason=reason, actor=None, details=details
-    )
-
-
-def _end_suspension(
-    agent: Agent, suspension: Suspension, *, actor, reason: str, action: str, resume: bool = True
-):
-    now = timezone.now()
-    suspension.ended_at = now
-    suspension.ended_by = actor
-    suspension.end_reason = reason
-    suspension.save(update_fields=["ended_at", "ended_by", "end_reason"])
-    if resume:
-        Agent.objects.filter(pk=agent.pk).update(state=Agent.State.ACTIVE, updated_at=now)
-    audit_record(
-        organization=agent.organization,
-        actor=actor,
-        action=action,
-        target=agent,
-        before={"state": "suspended", "kind": suspension.kind},
-        after={
-            "state": "active" if resume else "suspended",
-            "reason": reason,
-            "time_to_stop_s": suspension.time_to_stop_s,
-        },
-    )
-
-
-@transaction.atomic
-def agent_resume(*, agent: Agent, membership, reason) -> Agent:
-    _require(membership, Role.APPROVER, "resume a suspended agent")
-    reason = _reason_text(reason)
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if membership.user_id == locked.owner_id:
-        raise Conflict(
-            "You own this agent.",
-            [
-                ConflictReason(
-                    "owner_cannot_decide",
-                    "You own this agent: another approver must resume it (separation of duties).",
-                )
-            ],
-        )
-    suspension = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
-    if not locked.is_suspended or suspension is None:
-        raise Conflict(
-            "The agent is not suspended.",
-            [ConflictReason("not_suspended", f"{locked.name} is active; nothing to resume.")],
-        )
-    _end_suspension(
-        locked, suspension, actor=membership.user, reason=reason, action="agent.resumed"
-    )
-    locked.refresh_from_db()
-    return locked
-
-
-@transaction.atomic
-def drill_start(*, agent: Agent, membership) -> Suspension:
-    _require(membership, Role.OPERATOR, "start a kill-switch drill")
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.is_suspended:
-        raise _already_suspended(locked)
-    return _suspend(
-        locked,
-        kind=Suspension.Kind.DRILL,
-        reason="Kill-switch drill",
-        actor=membership.user,
-    )
-
-
-@transaction.atomic
-def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
-    """The operator who started the drill, or an approver, ends it and the agent resumes."""
-    if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
-        raise Http404("No such drill for this agent.")
-    if not (membership.user_id == drill.started_by_id or Role.APPROVER in membership.roles):
-        raise Forbidden("Only the operator who started this drill, or an approver, may end it.")
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    drill = Suspension.objects.get(pk=drill.pk)
-    if drill.ended_at is not None:
-        raise Conflict(
-            "This drill has already ended.",
-            [ConflictReason("drill_ended", f"Ended at {drill.ended_at:%Y-%m-%d %H:%M} UTC.")],
-        )
-    _end_suspension(
-        locked, drill, actor=membership.user, reason="Drill ended", action="agent.drill_ended"
-    )
-    return drill
-
-
-def agent_status_read(*, agent: Agent) -> dict:
-    """The run status the agent's runtime reads; the first read that sees a suspension is the
-    moment the runtime stopped (a drill's time to stop)."""
-    suspension = Suspension.objects.filter(agent=agent, ended_at__isnull=True).first()
-    if suspension is None:
-        return {"state": "active", "reason": None, "since": None}
-    if suspension.runtime_seen_at is None:
-        Suspension.objects.filter(pk=suspension.pk, runtime_seen_at__isnull=True).update(
-            runtime_seen_at=timezone.now()
-        )
-    return {"state": "suspended", "reason": suspension.reason, "since": suspension.started_at}
-
-
-@transaction.atomic
-def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token"):
-    _require(membership, Role.ADMIN, "create agent runtime tokens")
-    raw, key_hash, prefix = AgentToken.generate()
-    token = AgentToken.objects.create(
-        agent=agent,
-        name=(name or "Runtime token")[:100],
-        key_hash=key_hash,
-        prefix=prefix,
-        created_by=membership.user,
-    )
-    audit_record(
-        organization=agent.organization,
-        actor=membership.user,
-        action="agent_token.created",
-        target=agent,
-        after={"name": token.name, "prefix": prefix},
-    )
-    return token, raw
+    return permission, False

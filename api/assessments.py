@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
 
-from accounts.roles import can_edit_assessment
 from assessments import selectors, services
 from assessments.models import Assessment
+from core.roles import can_edit_assessment
 
 from .auth import MemberToken, member, tenant_lookup
 from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate

@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from accounts.models import ApiToken, hash_token
-from agents.models import AgentToken
+from killswitch.models import AgentToken
 
 # Path parameter name -> function(organization, raw id) returning the object or raising Http404.
 TENANT_LOOKUPS: dict[str, Callable] = {}

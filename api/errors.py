@@ -5,7 +5,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from readiness.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
 
 # Parameter names django-ninja puts in error locations; they are not field names.
 _LOCATION_PARTS = {"body", "query", "path", "header", "cookie", "form", "file", "payload"}

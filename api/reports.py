@@ -8,7 +8,7 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictStr
 
-from readiness.errors import Conflict, ConflictReason
+from core.errors import Conflict, ConflictReason
 from reports import selectors, services
 from reports.models import Report
 

@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 from . import errors
 from .agents import router as agents_router
 from .assessments import router as assessments_router
-from .metrics import router as metrics_router
+from .gates import router as gates_router
+from .killswitch import router as killswitch_router
+from .outcomes import router as metrics_router
 from .reports import router as reports_router
 
 api = NinjaAPI(
@@ -21,5 +23,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", assessments_router)
 api.add_router("/", agents_router)
+api.add_router("/", gates_router)
+api.add_router("/", killswitch_router)
 api.add_router("/", metrics_router)
 api.add_router("/", reports_router)

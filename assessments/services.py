@@ -4,9 +4,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.roles import can_edit_assessment
 from audit.services import audit_record
-from readiness.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.roles import can_edit_assessment
 
 from . import scoring
 from .models import Assessment, Score

@@ -1,4 +1,4 @@
-"""Assessment pages: the home page, the list, a new assessment, the step-by-step scores with
+"""Assessment pages: the list, a new assessment, the step-by-step scores with
 their live result, the result page and submission.
 
 Each view reads through one selector or writes through one service; the services decide
@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import member_required
-from accounts.roles import can_edit_assessment
-from agents.selectors import agent_summary
-from readiness.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.roles import can_edit_assessment
+from core.tenancy import member_required
 
 from . import scoring, services
 from .charts import VERDICT_LABELS, dimension_progress
@@ -41,28 +40,6 @@ def _can_edit(request) -> bool:
 
 
 # --------------------------------------------------------------------------- home and list
-
-
-@member_required
-def home(request):
-    organization = request.membership.organization
-    # The trend ends with the latest submitted assessment: one read serves both.
-    trend = assessment_trend(organization=organization)
-    latest = trend[-1] if trend else None
-    recent, count = assessment_page(organization=organization, offset=0, limit=5)
-    return render(
-        request,
-        "home.html",
-        {
-            "latest": latest,
-            "outcome": _outcome(latest) if latest else None,
-            "trend": trend,
-            "recent": recent,
-            "assessment_count": count,
-            "can_edit": _can_edit(request),
-            "agents": agent_summary(organization=organization),
-        },
-    )
 
 
 class _AssessmentPages:
@@ -379,7 +356,7 @@ def _changes(assessment, result, scores: dict[str, int]) -> dict | None:
     }
 
 
-def _outcome(assessment) -> dict | None:
+def verdict_outcome(assessment) -> dict | None:
     """Verdict, total and reasons of a complete assessment, for the result panel."""
     result = assessment.result
     if result is None:
@@ -450,7 +427,7 @@ def assessment_detail(request, pk):
         "assessments/detail.html",
         {
             "assessment": assessment,
-            "outcome": _outcome(assessment),
+            "outcome": verdict_outcome(assessment),
             "live": _live(assessment, assessment.score_map),
             "criteria_table": _criteria_table(assessment),
             "missing": _missing(assessment) if assessment.is_draft else [],

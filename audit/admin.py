@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from accounts.admin import OrganizationScopedAdmin
+from core.admin_scoping import OrganizationScopedAdmin
 
 from .models import AuditEntry, ChainHead
 

@@ -77,18 +77,18 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
     setup_django("metrics")
-    from accounts.roles import Role
     from accounts.services import member_set_roles, organization_get_or_create, token_create
-    from agents import services as agent_services
-    from agents.models import MetricSnapshot
+    from core.roles import Role
+    from outcomes.models import MetricSnapshot
+    from overview import services as overview_services
 
     org = organization_get_or_create(slug="bench-metrics", name="Bench Metrics")
     member = member_set_roles(organization=org, username="metrics", roles=set(Role))
     owner = member_set_roles(organization=org, username="owner", roles={Role.ASSESSOR})
-    ingest = agent_services.agent_create(
+    ingest = overview_services.agent_create(
         membership=member, data={"name": "Ingest", "owner": owner.user.username}
     )
-    history = agent_services.agent_create(
+    history = overview_services.agent_create(
         membership=member, data={"name": "History", "owner": owner.user.username}
     )
     MetricSnapshot.objects.bulk_create(

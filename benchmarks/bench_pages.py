@@ -17,12 +17,13 @@ def make_world(slug: str):
 
     from django.utils import timezone
 
-    from accounts.roles import Role
     from accounts.services import member_set_roles, organization_get_or_create
-    from agents.checklists import phase_definition
-    from agents.models import Agent, ChecklistItem, Gate
+    from agents.models import Agent
     from assessments.models import Assessment, Score
     from assessments.selectors import framework_default
+    from core.roles import Role
+    from gates.checklists import phase_definition
+    from gates.models import ChecklistItem, Gate
 
     org = organization_get_or_create(slug=slug, name=f"Bench {slug}")
     member = member_set_roles(organization=org, username=slug, roles=set(Role), password="x")

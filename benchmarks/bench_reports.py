@@ -17,10 +17,10 @@ from _common import BENCH_DIR, ROOT, setup_django, table
 
 
 def make_world(n_agents: int):
-    from accounts.roles import Role
     from accounts.services import member_set_roles, organization_get_or_create
-    from agents import services as agent_services
     from assessments import services as assessment_services
+    from core.roles import Role
+    from overview import services as overview_services
 
     org = organization_get_or_create(slug="bench-reports", name="Bench Reports Co")
     member = member_set_roles(organization=org, username="reports", roles=set(Role))
@@ -37,7 +37,7 @@ def make_world(n_agents: int):
         assessment_services.assessment_set_scores(assessment=a, membership=member, scores=scores)
         assessment_services.assessment_submit(assessment=a, membership=member)
     for i in range(n_agents):
-        agent_services.agent_create(
+        overview_services.agent_create(
             membership=member,
             data={"name": f"Agent {i:03d}", "owner": owner.user.username, "business_unit": "Ops"},
         )

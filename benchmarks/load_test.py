@@ -106,9 +106,9 @@ def main():
     from django.core.management import call_command
 
     from accounts.models import Organization
-    from accounts.roles import Role
     from accounts.services import member_set_roles
     from agents.models import Agent
+    from core.roles import Role
 
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     demo = Organization.objects.get(slug="demo")

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from accounts.admin import OrganizationScopedAdmin
+from core.admin_scoping import OrganizationScopedAdmin
 
 from .models import Report
 

@@ -12,6 +12,8 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments import charts
+from outcomes import charts as metric_charts
+from outcomes import metrics
 
 STATIC_SCHEME = "static:"
 PRINT_CSS = "reports/print.css"
@@ -72,8 +74,6 @@ def chart_context(snapshot: dict) -> dict:
 def outcome_charts(snapshot: dict) -> list[dict]:
     """Per agent with outcomes: the rates chart (with its thresholds) and the cost and cycle
     time against the human baseline, from the frozen series."""
-    from agents import metric_charts, metrics
-
     charts_per_agent = []
     for index, outcome in enumerate(snapshot.get("outcomes", [])):
         points = [

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from readiness.errors import Conflict, ConflictReason, InvalidInput
+from core.errors import Conflict, ConflictReason, InvalidInput
 
 from .models import Report
 from .selectors import report_previous_done

@@ -9,14 +9,17 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from agents import metrics
-from agents import rules as agent_rules
-from agents.checklists import phases
-from agents.metric_services import THRESHOLD_FIELDS
-from agents.models import AgentThresholds, GateDecision, MetricSnapshot, Suspension
-from agents.selectors import agent_list, readiness_facts
 from assessments import scoring
 from assessments.selectors import assessment_latest_submitted, assessment_trend
+from gates import rules as agent_rules
+from gates.checklists import phases
+from gates.models import ChecklistItem, GateDecision
+from gates.selectors import agent_list, readiness_facts
+from killswitch import rules as killswitch_rules
+from killswitch.models import Suspension
+from outcomes import metrics
+from outcomes.models import AgentThresholds, MetricSnapshot
+from outcomes.services import THRESHOLD_FIELDS
 
 SNAPSHOT_VERSION = 1
 
@@ -85,7 +88,7 @@ def _agents(organization, now) -> list[dict]:
                 "phase": phase,
                 "horizon": agent.horizon or None,
                 "current_prompt": agent.current_prompt.tag if agent.current_prompt else None,
-                "drill": agent_rules.drill_flag(agent.last_drill_at, now),
+                "drill": killswitch_rules.drill_flag(agent.last_drill_at, now),
                 "last_drill_at": _iso(agent.last_drill_at),
                 "reassessment_due": in_production and due,
                 "latest_decision": _latest_decision(gates),
@@ -120,8 +123,6 @@ def _latest_decision(gates) -> dict | None:
 
 def _unmet_items(organization) -> dict[int, list[dict]]:
     """Unmet checklist items of each agent's current phase (for the recommendations)."""
-    from agents.models import ChecklistItem
-
     definitions = phases()
     out: dict[int, list[dict]] = {}
     rows = ChecklistItem.objects.filter(

@@ -17,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import member_required
-from readiness.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
+from core.tenancy import member_required
 
 from . import services
 from .forms import ReportRequestForm, ReportVerifyForm

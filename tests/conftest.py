@@ -6,11 +6,12 @@ import pytest
 from django.test import Client
 
 from accounts.middleware import SESSION_KEY
-from accounts.roles import Role
 from accounts.services import token_create
 from assessments.selectors import framework_default
+from core.roles import Role
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
+from .helpers import make_agent
 
 CRITERIA = [
     "ownership",
@@ -144,3 +145,10 @@ def api_for(db):
         return ApiClient(raw)
 
     return make
+
+
+@pytest.fixture
+def agent(assessor):
+    """A registered agent owned by the assessor "sam" (so the approver "april" may decide).
+    Test modules with an agent of their own override this."""
+    return make_agent(assessor)

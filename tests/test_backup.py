@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from agents import services as agent_services
 from assessments import services as assessment_services
+from killswitch import services as killswitch_services
+from overview import services as overview_services
 from tests.conftest import scores_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +40,10 @@ def test_a_sqlite_backup_restores_with_an_intact_audit_chain(assessor, operator,
         assessment=assessment, membership=assessor, scores=scores_of(4, 4, 4, 4)
     )
     assessment_services.assessment_submit(assessment=assessment, membership=assessor)
-    agent = agent_services.agent_create(
+    agent = overview_services.agent_create(
         membership=assessor, data={"name": "Backed up agent", "owner": assessor.user.username}
     )
-    agent_services.agent_suspend(agent=agent, membership=operator, reason="Before the backup")
+    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Before the backup")
 
     backup = tmp_path / "backup.sqlite3"
     source = sqlite3.connect(connection.settings_dict["NAME"])

@@ -7,13 +7,17 @@ import threading
 import pytest
 from django.db import connection
 
-from agents import services as agent_services
-from agents.checklists import phase_definition
-from agents.models import Agent, GateDecision, Suspension
+from agents.models import Agent
 from assessments import services as assessment_services
 from assessments.models import Assessment
 from audit.services import audit_verify
-from readiness.errors import Conflict
+from core.errors import Conflict
+from gates import services as gates_services
+from gates.checklists import phase_definition
+from gates.models import GateDecision
+from killswitch import services as killswitch_services
+from killswitch.models import Suspension
+from overview import services as overview_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,10 +77,10 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
     assessor = make_member(org, "assessor", username="sam")
     first = make_member(org, "approver", username="april")
     second = make_member(org, "approver", username="arno")
-    agent = agent_services.agent_create(
+    agent = overview_services.agent_create(
         membership=assessor, data={"name": "Contested", "owner": "sam"}
     )
-    agent_services.checklist_update(
+    gates_services.checklist_update(
         agent=agent,
         phase=1,
         membership=assessor,
@@ -86,7 +90,7 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
     seen = agent.gates.get(phase=1).version  # both opened the gate page at this version
 
     results = at_once(
-        lambda: agent_services.gate_decide(
+        lambda: gates_services.gate_decide(
             agent=agent,
             phase=1,
             membership=first,
@@ -94,7 +98,7 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
             rationale="Fine by me.",
             expected_version=seen,
         ),
-        lambda: agent_services.gate_decide(
+        lambda: gates_services.gate_decide(
             agent=agent,
             phase=1,
             membership=second,
@@ -114,11 +118,15 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
 def test_two_operators_suspending_at_once_leave_one_suspension(org, make_member):
     assessor = make_member(org, "assessor", username="sam")
     operators = [make_member(org, "operator", username=f"op{i}") for i in range(2)]
-    agent = agent_services.agent_create(membership=assessor, data={"name": "Hot", "owner": "sam"})
+    agent = overview_services.agent_create(
+        membership=assessor, data={"name": "Hot", "owner": "sam"}
+    )
 
     results = at_once(
         *[
-            lambda op=op: agent_services.agent_suspend(agent=agent, membership=op, reason="Stop")
+            lambda op=op: killswitch_services.agent_suspend(
+                agent=agent, membership=op, reason="Stop"
+            )
             for op in operators
         ]
     )
@@ -133,12 +141,14 @@ def test_suspend_and_resume_at_once_leave_a_consistent_state(org, make_member):
     assessor = make_member(org, "assessor", username="sam")
     operator = make_member(org, "operator", username="otto")
     approver = make_member(org, "approver", username="april")
-    agent = agent_services.agent_create(membership=assessor, data={"name": "Flip", "owner": "sam"})
-    agent_services.agent_suspend(agent=agent, membership=operator, reason="First stop")
+    agent = overview_services.agent_create(
+        membership=assessor, data={"name": "Flip", "owner": "sam"}
+    )
+    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="First stop")
 
     at_once(
-        lambda: agent_services.agent_resume(agent=agent, membership=approver, reason="Safe"),
-        lambda: agent_services.agent_suspend(agent=agent, membership=operator, reason="Again"),
+        lambda: killswitch_services.agent_resume(agent=agent, membership=approver, reason="Safe"),
+        lambda: killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Again"),
     )
 
     fresh = Agent.objects.get(pk=agent.pk)

@@ -7,8 +7,9 @@ import json
 import pytest
 from django.test import Client
 
-from agents import services as agent_services
 from assessments import services as assessment_services
+from killswitch import services as killswitch_services
+from overview import services as overview_services
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_markup_in_text_fields_is_escaped_on_every_page(
     org, assessor, operator, viewer, client_for, make_member
 ):
     make_member(org, "assessor", username="olga")
-    agent = agent_services.agent_create(
+    agent = overview_services.agent_create(
         membership=assessor,
         data={
             "name": SCRIPT,
@@ -65,7 +66,7 @@ def test_markup_in_text_fields_is_escaped_on_every_page(
             "tool_permissions": [{"tool": SCRIPT, "access": "read", "justification": SCRIPT}],
         },
     )
-    agent_services.agent_suspend(agent=agent, membership=operator, reason=SCRIPT)
+    killswitch_services.agent_suspend(agent=agent, membership=operator, reason=SCRIPT)
     assessment = assessment_services.assessment_create(membership=assessor, title=SCRIPT)
     client = client_for(viewer)
     for path in (

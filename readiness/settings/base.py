@@ -26,10 +26,16 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
-    "accounts",
+    # Our rooms, from the bottom layer up (docs/architecture.md).
+    "core",
     "audit",
+    "accounts",
     "assessments",
     "agents",
+    "killswitch",
+    "gates",
+    "outcomes",
+    "overview",
     "reports",
     "api",
 ]
@@ -79,7 +85,7 @@ def _database() -> dict:
     if db["ENGINE"] == "django.db.backends.sqlite3":
         if db["NAME"] not in ("", ":memory:"):
             Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        # Concurrent users without "database is locked" (shared/MACHINE.md).
+        # Concurrent users without "database is locked": WAL, IMMEDIATE writes, a busy timeout.
         db.setdefault("OPTIONS", {}).update(
             {
                 "transaction_mode": "IMMEDIATE",

@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Membership
-from accounts.roles import Role
 from audit.models import AuditEntry
+from core.roles import Role
 from tests.factories import UserFactory
 
 

@@ -8,11 +8,13 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from agents.checklists import phase_definition
-from agents.models import Agent, AgentToken, GateDecision, PromptVersion, Suspension
+from agents.models import Agent
 from assessments import services as assessment_services
 from audit.models import AuditEntry
 from audit.services import audit_verify
+from gates.checklists import phase_definition
+from gates.models import GateDecision, PromptVersion
+from killswitch.models import AgentToken, Suspension
 from tests.conftest import ApiClient, scores_of
 
 pytestmark = pytest.mark.django_db
@@ -292,10 +294,11 @@ def test_list_is_newest_first_with_count_and_pages(api):
 def test_list_query_count_is_constant(
     api, assessor, approver, operator, django_assert_max_num_queries
 ):
-    from agents import services
+    from killswitch import services as killswitch_services
+    from overview import services as overview_services
 
     for i in range(60):
-        services.agent_create(
+        overview_services.agent_create(
             membership=assessor,
             data={
                 "name": f"agent {i}",
@@ -306,7 +309,7 @@ def test_list_query_count_is_constant(
             },
         )
     first = Agent.objects.order_by("-created_at", "-id").first()
-    services.agent_suspend(agent=first, membership=operator, reason="x")
+    killswitch_services.agent_suspend(agent=first, membership=operator, reason="x")
     with django_assert_max_num_queries(14):
         response = api.get("/api/v1/agents")
     assert response.status_code == 200

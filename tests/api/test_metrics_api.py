@@ -7,12 +7,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from agents import metric_services
-from agents import services as agent_services
-from agents.checklists import PHASES, phase_definition
-from agents.models import Agent, MetricSnapshot, Suspension
+from agents.models import Agent
 from assessments import services as assessment_services
 from audit.services import audit_verify
+from gates import services as gates_services
+from gates.checklists import PHASES, phase_definition
+from killswitch.models import Suspension
+from outcomes import services as metric_services
+from outcomes.models import MetricSnapshot
+from overview import services as overview_services
 from tests.conftest import scores_of
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +38,7 @@ HEALTHY = {
 @pytest.fixture
 def agent(org, assessor, make_member):
     make_member(org, "assessor", username="olga")
-    return agent_services.agent_create(
+    return overview_services.agent_create(
         membership=assessor, data={"name": "Refunds", "owner": "olga"}
     )
 
@@ -165,13 +168,13 @@ def in_production(agent, org, assessor, approver):
     )
     assessment_services.assessment_submit(assessment=assessment, membership=assessor)
     for phase in PHASES:
-        agent_services.checklist_update(
+        gates_services.checklist_update(
             agent=agent,
             phase=phase,
             membership=assessor,
             changes={k: {"met": True, "evidence": "ok"} for k in phase_definition(phase).keys},
         )
-        agent_services.gate_decide(
+        gates_services.gate_decide(
             agent=agent, phase=phase, membership=approver, decision="go", rationale="Checked."
         )
 

@@ -14,8 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from agents import services as agent_services
 from assessments import services as assessment_services
+from overview import services as overview_services
 
 # What the API promises: no 5xx, and status codes, content types, headers and bodies as the
 # schema documents them. (The data checks that a "schema-valid" body is accepted do not apply:
@@ -53,7 +53,7 @@ def world(org, make_member, api_for, framework):
         org, "admin", "assessor", "approver", "operator", "viewer", username="al"
     )
     make_member(org, "assessor", username="olga")
-    agent = agent_services.agent_create(
+    agent = overview_services.agent_create(
         membership=everyone, data={"name": "Fuzzed agent", "owner": "olga"}
     )
     assessment = assessment_services.assessment_create(membership=everyone, title="Fuzzed")

@@ -6,11 +6,14 @@ missing from ROUTES fails test_every_route_naming_an_object_is_walked, so none c
 
 import pytest
 
-from agents import services as agent_services
-from agents.models import Agent, GateDecision, PromptVersion, Suspension
+from agents.models import Agent
 from api.urls import api as ninja_api
 from assessments import services as assessment_services
 from audit.models import AuditEntry
+from gates.models import GateDecision, PromptVersion
+from killswitch import services as killswitch_services
+from killswitch.models import Suspension
+from overview import services as overview_services
 from reports import services as report_services
 
 pytestmark = pytest.mark.django_db
@@ -100,10 +103,10 @@ UNKNOWN = [
 def acme(org, assessor, operator, approver, framework):
     """One of each object in acme: an assessment, an agent (with a drill running), a report."""
     assessment = assessment_services.assessment_create(membership=assessor, title="Acme review")
-    agent = agent_services.agent_create(
+    agent = overview_services.agent_create(
         membership=assessor, data={"name": "Acme agent", "owner": assessor.user.username}
     )
-    drill = agent_services.drill_start(agent=agent, membership=operator)
+    drill = killswitch_services.drill_start(agent=agent, membership=operator)
     report = report_services.report_request(membership=assessor)
     return {
         "assessment_id": str(assessment.pk),
@@ -117,7 +120,7 @@ def acme(org, assessor, operator, approver, framework):
 @pytest.fixture
 def globex(other_assessor, framework):
     assessment_services.assessment_create(membership=other_assessor, title="Globex review")
-    agent_services.agent_create(
+    overview_services.agent_create(
         membership=other_assessor, data={"name": "Globex agent", "owner": "gus"}
     )
     report_services.report_request(membership=other_assessor)
@@ -190,10 +193,10 @@ def test_an_unknown_object_is_the_same_404(acme, insider, method, template, body
 def test_runtime_token_of_another_organization_is_404_on_this_status(acme, other_assessor):
     from tests.conftest import ApiClient
 
-    theirs = agent_services.agent_create(
+    theirs = overview_services.agent_create(
         membership=other_assessor, data={"name": "Globex runtime", "owner": "gus"}
     )
-    _, raw = agent_services.agent_token_create(agent=theirs, membership=other_assessor)
+    _, raw = killswitch_services.agent_token_create(agent=theirs, membership=other_assessor)
     response = ApiClient(raw).get(f"/api/v1/agents/{acme['agent_id']}/status")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}

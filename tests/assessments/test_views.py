@@ -629,13 +629,16 @@ def test_another_organizations_assessments_are_not_listed(
 
 
 def test_home_summarises_the_agents(org, assessor, viewer, operator, client_for, make_member):
-    from agents import services as agent_services
+    from killswitch import services as killswitch_services
+    from overview import services as overview_services
 
     make_member(org, "assessor", username="olly")
     for name in ("One", "Two"):
-        agent_services.agent_create(membership=assessor, data={"name": name, "owner": "olly"})
-    two = agent_services.agent_create(membership=assessor, data={"name": "Three", "owner": "olly"})
-    agent_services.agent_suspend(agent=two, membership=operator, reason="Odd")
+        overview_services.agent_create(membership=assessor, data={"name": name, "owner": "olly"})
+    two = overview_services.agent_create(
+        membership=assessor, data={"name": "Three", "owner": "olly"}
+    )
+    killswitch_services.agent_suspend(agent=two, membership=operator, reason="Odd")
     response = client_for(viewer).get("/")
     summary = response.context["agents"]
     assert summary["total"] == 3

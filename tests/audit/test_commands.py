@@ -11,9 +11,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, Organization
-from accounts.roles import Role
 from assessments.models import Assessment
 from audit.models import AuditEntry
+from core.roles import Role
 
 User = get_user_model()
 

@@ -6,8 +6,9 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from agents import services
-from agents.models import Agent, Gate, GateDecision
+from agents.models import Agent
+from gates.models import Gate, GateDecision
+from overview import services as overview_services
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -32,7 +33,7 @@ def people(transactional_db, org, make_member):
 
 @pytest.fixture
 def agent(people):
-    return services.agent_create(
+    return overview_services.agent_create(
         membership=people["sam"],
         data={
             "name": "Invoice triage",

@@ -1,7 +1,8 @@
 import pytest
 
-from agents import services as agent_services
 from assessments import services as assessment_services
+from killswitch import services as killswitch_services
+from overview import services as overview_services
 from tests.conftest import scores_of
 
 
@@ -26,13 +27,13 @@ def populated(org, assessor, approver, operator, framework):
         assessment=second, membership=assessor, scores=scores_of(4, 4, 3, 4)
     )
     assessment_services.assessment_submit(assessment=second, membership=assessor)
-    refunds = agent_services.agent_create(
+    refunds = overview_services.agent_create(
         membership=assessor,
         data={"name": "Refund triage", "owner": assessor.user.username, "business_unit": "Support"},
     )
-    agent_services.agent_create(
+    overview_services.agent_create(
         membership=assessor,
         data={"name": "<b>x</b>", "owner": assessor.user.username, "business_unit": "Finance"},
     )
-    agent_services.agent_suspend(agent=refunds, membership=operator, reason="Refunds spiked")
+    killswitch_services.agent_suspend(agent=refunds, membership=operator, reason="Refunds spiked")
     return org

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from agents import services as agent_services
+from overview import services as overview_services
 from reports import services
 from reports.models import Report
 from reports.tasks import render_report
@@ -165,7 +165,7 @@ def test_a_worker_killed_mid_render_leaves_the_report_to_finish_on_redelivery(
     proc, _, log_path = via_redis
     # Enough agents that rendering takes a while (many pages).
     for i in range(120):
-        agent_services.agent_create(
+        overview_services.agent_create(
             membership=assessor, data={"name": f"Agent {i:03d}", "owner": assessor.user.username}
         )
     report = services.report_request(membership=viewer, title="Kill test")

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from agents import metric_services
 from agents.models import Agent
+from outcomes import services as metric_services
 from reports import services
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 import time_machine
 
-from agents import services as agent_services
 from agents.models import Agent
-from readiness.errors import InvalidInput
+from core.errors import InvalidInput
+from killswitch import services as killswitch_services
+from overview import services as overview_services
 from reports import services
 from reports.models import Report
 from reports.snapshot import default_period
@@ -37,7 +38,7 @@ def test_snapshot_holds_verdict_trend_agents_and_anomalies(populated, viewer, me
 def test_later_edits_never_change_a_requested_report(populated, viewer, assessor, media):
     report = request(viewer)
     agent = Agent.objects.get(name="<b>x</b>")
-    agent_services.agent_update(agent=agent, membership=assessor, data={"name": "Renamed"})
+    overview_services.agent_update(agent=agent, membership=assessor, data={"name": "Renamed"})
     report.refresh_from_db()
     assert "Renamed" not in {a["name"] for a in report.snapshot["agents"]}
 
@@ -46,7 +47,7 @@ def test_changes_compare_with_the_previous_done_report(populated, viewer, operat
     first = request(viewer)
     services.report_render(report_id=first.pk)
     agent = Agent.objects.get(name="<b>x</b>")
-    agent_services.agent_suspend(agent=agent, membership=operator, reason="drift")
+    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="drift")
     second = request(viewer)
     assert second.previous_id == first.pk
     assert "<b>x</b>: active → suspended" in second.snapshot["changes"]["agents"]

@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Organization
-from accounts.roles import Role, parse_roles
 from accounts.selectors import member_get
 from accounts.services import member_set_roles, organization_get_or_create
+from core.roles import Role, parse_roles
 
 ROLE_NAMES = ",".join(role.value for role in Role)
 

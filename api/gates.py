@@ -1,0 +1,265 @@
+"""/api/v1/agents/{id}/gates and /prompt-versions: checklists, go / no-go decisions and the
+prompt versions CI posts through the deployment gate (docs/api.md)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from django.http import Http404
+from ninja import Body, Query, Router, Schema, Status
+from pydantic import Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
+
+from agents.models import Agent
+from core.roles import (
+    can_decide_gate,
+)
+from gates import selectors as gates_selectors
+from gates import services as gates_services
+from gates.checklists import PHASES, phase_definition
+from gates.models import Gate, GateDecision, PromptVersion
+
+from .agents import NumberIn, RuleReasonOut, assessor, reason_out
+from .auth import MemberToken, member, tenant_lookup
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+
+router = Router(tags=["gates"])
+
+
+approver = MemberToken(allow=can_decide_gate, denied="Only an approver may decide gates.")
+
+
+@tenant_lookup("phase")
+def _phase(organization, raw):
+    if raw not in {str(p) for p in PHASES}:
+        raise Http404("No such phase.")
+    return int(raw)
+
+
+class ChecklistItemOut(Schema):
+    key: str
+    label: str
+    met: bool
+    evidence: str
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class UnmetItemOut(Schema):
+    key: str
+    label: str
+
+
+class DecisionOut(Schema):
+    id: str
+    phase: int
+    decision: Literal["go", "no_go"]
+    rationale: str
+    unmet_items: list[UnmetItemOut]
+    readiness: dict | None = Field(
+        description="Phase 4: the readiness assessment the decision relied on."
+    )
+    decided_by: str
+    decided_at: datetime
+
+
+class GateOut(Schema):
+    phase: int
+    name: str
+    state: Literal["pending", "go", "no_go", "needs_review"]
+    version: int = Field(description="Send it with a decision to be told (409) of a change.")
+    review_reason: str
+    checklist: list[ChecklistItemOut]
+    decisions: list[DecisionOut] = Field(description="Every decision, newest first.")
+    go_blockers: list[RuleReasonOut] = Field(
+        description="Why a go would be refused for you now (empty: it would be recorded)."
+    )
+
+
+class ChecklistItemIn(Schema):
+    met: StrictBool | None = None
+    evidence: StrictStr | None = Field(default=None, description="A note or a link.")
+
+    model_config = {"extra": "forbid"}
+
+
+class DecisionIn(Schema):
+    decision: Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["go", "no_go"]})]
+    rationale: StrictStr
+    version: StrictInt | None = Field(
+        default=None, description="The gate version you saw; a changed gate answers 409."
+    )
+
+
+def decision_out(decision: GateDecision, phase: int) -> dict:
+    return {
+        "id": str(decision.pk),
+        "phase": phase,
+        "decision": decision.decision,
+        "rationale": decision.rationale,
+        "unmet_items": decision.unmet_items,
+        "readiness": decision.readiness,
+        "decided_by": decision.decided_by.get_username(),
+        "decided_at": decision.decided_at,
+    }
+
+
+def gate_out(gate: Gate, agent: Agent, membership) -> dict:
+    definition = phase_definition(gate.phase)
+    items = {item.key: item for item in gate.items.all()}
+    checklist = []
+    for spec in definition.items:
+        item = items.get(spec.key)
+        checklist.append(
+            {
+                "key": spec.key,
+                "label": spec.label,
+                "met": bool(item and item.met),
+                "evidence": item.evidence if item else "",
+                "updated_by": item.updated_by.get_username() if item and item.updated_by else None,
+                "updated_at": item.updated_at if item else None,
+            }
+        )
+    blockers = gates_services.gate_go_reasons(agent=agent, phase=gate.phase, membership=membership)
+    return {
+        "phase": gate.phase,
+        "name": definition.name,
+        "state": gate.state,
+        "version": gate.version,
+        "review_reason": gate.review_reason,
+        "checklist": checklist,
+        "decisions": [decision_out(d, gate.phase) for d in gate.decisions.all()],
+        "go_blockers": [reason_out(r) for r in blockers],
+    }
+
+
+@router.get("/agents/{agent_id}/gates", response={200: list[GateOut], **ERRORS}, auth=member)
+def gate_list(request, agent_id: str):
+    """The four gates in order, each with its checklist, every decision and what blocks a go."""
+    agent = request.tenant_objects["agent_id"]
+    return [gate_out(g, agent, request.auth) for g in gates_selectors.gates_detail(agent=agent)]
+
+
+@router.patch(
+    "/agents/{agent_id}/gates/{phase}/checklist",
+    response={200: GateOut, **WRITE_ERRORS},
+    auth=assessor,
+)
+def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, ChecklistItemIn]]):
+    """Mark items met or not, with evidence: `{"<item key>": {"met": true, "evidence": "..."}}`.
+    An unknown key is 400; all or nothing. A change sends the gate, if at go, to needs_review."""
+    agent = request.tenant_objects["agent_id"]
+    phase_number = request.tenant_objects["phase"]
+    gates_services.checklist_update(
+        agent=agent,
+        phase=phase_number,
+        membership=request.auth,
+        changes={key: item.model_dump(exclude_unset=True) for key, item in payload.items()},
+    )
+    return gate_out(
+        gates_selectors.gate_detail(agent=agent, phase=phase_number), agent, request.auth
+    )
+
+
+@router.post(
+    "/agents/{agent_id}/gates/{phase}/decisions",
+    response={201: DecisionOut, **WRITE_ERRORS},
+    auth=approver,
+)
+def gate_decision(request, agent_id: str, phase: str, payload: DecisionIn):
+    """Record a go or a no-go with its rationale. A go the rules forbid is 409 listing every
+    reason (unmet items, earlier phase not at go, readiness not ready / missing / over 90 days old
+    for phase 4, you own the agent, the gate changed); a no-go stores the unmet items."""
+    phase_number = request.tenant_objects["phase"]
+    record = gates_services.gate_decide(
+        agent=request.tenant_objects["agent_id"],
+        phase=phase_number,
+        membership=request.auth,
+        decision=payload.decision,
+        rationale=payload.rationale,
+        expected_version=payload.version,
+    )
+    return Status(201, decision_out(record, phase_number))
+
+
+class PromptVersionIn(Schema):
+    tag: StrictStr
+    regression_passed: StrictBool
+    adversarial_passed: StrictBool
+    delta: NumberIn = Field(description="Change against the prior version's outputs, ≥ 0.")
+    tolerance: NumberIn = Field(description="The largest delta that may ship, ≥ 0.")
+    rollback_target: StrictStr = Field(default="", description="The tag to roll back to.")
+
+
+class ShipReasonOut(Schema):
+    code: Literal["regression_failed", "adversarial_failed", "delta_above_tolerance"]
+    message: str
+
+
+class PromptVersionOut(Schema):
+    id: str
+    tag: str
+    ship: bool
+    reasons: list[ShipReasonOut] = Field(description="Why it may not ship (empty when it may).")
+    regression_passed: bool
+    adversarial_passed: bool
+    delta: float
+    tolerance: float
+    rollback_target: str
+    current: bool = Field(description="Whether it is the agent's current prompt version.")
+    created_by: str
+    created_at: datetime
+
+
+class PromptVersionListOut(Schema):
+    items: list[PromptVersionOut]
+    count: int
+
+
+def prompt_version_out(version: PromptVersion, current_id: int | None) -> dict:
+    return {
+        "id": str(version.pk),
+        "tag": version.tag,
+        "ship": version.ship,
+        "reasons": version.reasons,
+        "regression_passed": version.regression_passed,
+        "adversarial_passed": version.adversarial_passed,
+        "delta": version.delta,
+        "tolerance": version.tolerance,
+        "rollback_target": version.rollback_target,
+        "current": version.pk == current_id,
+        "created_by": version.created_by.get_username(),
+        "created_at": version.created_at,
+    }
+
+
+@router.post(
+    "/agents/{agent_id}/prompt-versions",
+    response={201: PromptVersionOut, **WRITE_ERRORS},
+    auth=assessor,
+)
+def prompt_version_post(request, agent_id: str, payload: PromptVersionIn):
+    """The deployment gate a CI pipeline calls: it ships only when both suites passed and
+    0 ≤ delta ≤ tolerance. A shipping version becomes the current one and meets phase 2's items;
+    one that may not ship is recorded with its reasons and changes nothing else. A tag the agent
+    already has is 409; a negative or non-numeric delta or tolerance is 400."""
+    version = gates_services.prompt_version_post(
+        agent=request.tenant_objects["agent_id"], membership=request.auth, data=payload.model_dump()
+    )
+    agent = Agent.objects.only("current_prompt_id").get(pk=version.agent_id)
+    return Status(201, prompt_version_out(version, agent.current_prompt_id))
+
+
+@router.get(
+    "/agents/{agent_id}/prompt-versions",
+    response={200: PromptVersionListOut, **ERRORS},
+    auth=member,
+)
+def prompt_version_list(request, agent_id: str, params: Query[PageIn]):
+    """Every prompt version posted, newest first, 50 a page."""
+    agent = request.tenant_objects["agent_id"]
+    offset, limit = paginate(params.page)
+    versions = agent.prompt_versions.select_related("created_by").order_by("-created_at", "-id")
+    current_id = agent.current_prompt_id
+    return {
+        "items": [prompt_version_out(v, current_id) for v in versions[offset : offset + limit]],
+        "count": versions.count(),
+    }

@@ -1,0 +1,222 @@
+"""/api/v1/agents/{id}/metrics, /thresholds and /horizon/advance (shared/API.md, SPEC §3–4).
+
+Snapshots are pushed by observability tools with an assessor's, operator's or admin's token;
+each is checked against the agent's alert thresholds, and a breach suspends the agent through
+the kill switch. Figures are fractions; a figure whose denominator is zero is null.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Body, Query, Router, Schema, Status
+from pydantic import Field, StrictStr, WithJsonSchema
+
+from core.roles import can_advance_horizon, can_change_thresholds, can_post_metrics
+from outcomes import metrics
+from outcomes import services as metric_services
+from outcomes.models import MetricSnapshot
+
+from .auth import MemberToken, member
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+
+router = Router(tags=["metrics and horizons"])
+poster = MemberToken(
+    allow=can_post_metrics,
+    denied="Only an assessor, operator or admin may post metric snapshots.",
+)
+admin = MemberToken(
+    allow=can_change_thresholds, denied="Only an admin may change an agent's thresholds."
+)
+approver = MemberToken(allow=can_advance_horizon, denied="Only an approver may advance a horizon.")
+
+# Values are checked by agents.metrics.validate_snapshot, which names every bad field (a
+# string, NaN, infinity, a boolean, a negative or a too large number); the schema documents.
+Count = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 10**12})]
+Number = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**12})]
+Fraction = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
+IsoDate = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
+
+
+class SnapshotIn(Schema):
+    """Every field but the four runtime signals is required; validate_snapshot names each
+    missing or bad field at once (so pydantic here lets every value through)."""
+
+    period_start: IsoDate = Field(None, description="First day of the period (inclusive).")
+    period_end: IsoDate = Field(None, description="Last day of the period (inclusive).")
+    tasks: Count = None
+    tasks_completed: Count = None
+    escalations: Count = None
+    errors: Count = None
+    cost: Number = Field(None, description="What the agent cost over the period.")
+    avg_cycle_time_s: Number = None
+    baseline_cost_per_case: Number = Field(None, description="What a case costs people.")
+    baseline_cycle_time_s: Number = None
+    baseline_error_rate: Fraction = None
+    failed_tool_calls: Count = None
+    policy_violations: Count = None
+    quality_score: Fraction = None
+    calls_per_hour: Number = None
+
+    model_config = {"json_schema_extra": {"required": list(metrics.REQUIRED_FIELDS)}}
+
+
+class FiguresOut(Schema):
+    task_completion_rate: float | None
+    escalation_frequency: float | None
+    error_rate: float | None
+    cost_per_resolved_case: float | None
+    cycle_time_reduction: float | None
+    error_rate_vs_baseline: float | None
+    cost_reduction: float | None
+
+
+class BreachOut(Schema):
+    threshold: str
+    value: float
+    limit: float
+    message: str
+
+
+class SnapshotOut(Schema):
+    id: str
+    period_start: date
+    period_end: date
+    tasks: int
+    tasks_completed: int
+    escalations: int
+    errors: int
+    cost: float
+    avg_cycle_time_s: float
+    baseline_cost_per_case: float
+    baseline_cycle_time_s: float
+    baseline_error_rate: float
+    failed_tool_calls: int | None
+    policy_violations: int | None
+    quality_score: float | None
+    calls_per_hour: float | None
+    figures: FiguresOut
+    breaches: list[BreachOut]
+    created_at: datetime
+
+
+class SnapshotPostedOut(SnapshotOut):
+    suspended: bool
+
+
+class SnapshotListOut(Schema):
+    items: list[SnapshotOut]
+    count: int
+
+
+def snapshot_out(snapshot: MetricSnapshot) -> dict:
+    values = snapshot.values()
+    return {
+        "id": str(snapshot.pk),
+        **values,
+        "figures": metrics.derived_figures(values),
+        "breaches": snapshot.breaches,
+        "created_at": snapshot.created_at,
+    }
+
+
+@router.post(
+    "/agents/{agent_id}/metrics",
+    response={201: SnapshotPostedOut, **WRITE_ERRORS},
+    auth=poster,
+)
+def metrics_post(request, agent_id: str, payload: SnapshotIn):
+    """Push one period's metrics. 400 names every bad field and saves nothing; a snapshot that
+    crosses an alert threshold suspends the agent (`"suspended": true`, with the breaches)."""
+    data = {k: v for k, v in payload.model_dump().items() if v is not None}
+    result = metric_services.metric_snapshot_post(
+        agent=request.tenant_objects["agent_id"], membership=request.auth, data=data
+    )
+    return Status(201, {**snapshot_out(result["snapshot"]), "suspended": result["suspended"]})
+
+
+@router.get("/agents/{agent_id}/metrics", response={200: SnapshotListOut, **ERRORS}, auth=member)
+def metrics_list(request, agent_id: str, params: Query[PageIn]):
+    """The agent's snapshots, latest period first, 50 a page."""
+    offset, limit = paginate(params.page)
+    qs = MetricSnapshot.objects.filter(agent=request.tenant_objects["agent_id"]).order_by(
+        "-period_end", "-id"
+    )
+    return {"items": [snapshot_out(s) for s in qs[offset : offset + limit]], "count": qs.count()}
+
+
+class ThresholdsOut(Schema):
+    advance_completion_min: float
+    advance_escalation_max: float
+    advance_error_mode: Literal["baseline", "fixed"]
+    advance_error_max: float | None
+    alert_error_rate_max: float
+    alert_escalation_max: float
+    alert_completion_min: float
+    alert_failed_tool_calls_max: float
+    alert_policy_violations_max: int
+    alert_quality_min: float
+    stabilization_weeks: int
+    api_calls_per_hour_limit: int | None = Field(
+        description="The guardrail that calls_per_hour is checked against (agent record)."
+    )
+
+
+def thresholds_out(agent) -> dict:
+    t = metric_services.thresholds_of(agent)
+    return {name: getattr(t, name) for name in metric_services.THRESHOLD_FIELDS} | {
+        "api_calls_per_hour_limit": agent.api_calls_per_hour
+    }
+
+
+@router.get("/agents/{agent_id}/thresholds", response={200: ThresholdsOut, **ERRORS}, auth=member)
+def thresholds_get(request, agent_id: str):
+    return thresholds_out(request.tenant_objects["agent_id"])
+
+
+@router.patch(
+    "/agents/{agent_id}/thresholds", response={200: ThresholdsOut, **WRITE_ERRORS}, auth=admin
+)
+def thresholds_patch(request, agent_id: str, payload: Body[dict[str, Any]]):
+    """Change any thresholds (admin). Fractions outside 0–1 are 400; changing an alert
+    threshold sends phase 4, if at go, to needs_review."""
+    agent = request.tenant_objects["agent_id"]
+    metric_services.thresholds_update(agent=agent, membership=request.auth, data=payload)
+    return thresholds_out(agent)
+
+
+class AdvanceIn(Schema):
+    rationale: StrictStr
+
+
+class AdvanceOut(Schema):
+    horizon: Literal["stabilization", "scaling", "optimization"]
+    previous: str
+    figures: FiguresOut
+    decided_by: str
+    decided_at: datetime
+
+
+@router.post(
+    "/agents/{agent_id}/horizon/advance",
+    response={201: AdvanceOut, **WRITE_ERRORS},
+    auth=approver,
+)
+def horizon_advance(request, agent_id: str, payload: AdvanceIn):
+    """Advance to the next rollout horizon (approver, not the owner). 409 lists each reason:
+    the figures that fall short of their thresholds, the weeks of stabilization left, a
+    suspended agent, one not in production."""
+    decision = metric_services.horizon_advance(
+        agent=request.tenant_objects["agent_id"],
+        membership=request.auth,
+        rationale=payload.rationale,
+    )
+    return Status(
+        201,
+        {
+            "horizon": decision.to_horizon,
+            "previous": decision.from_horizon,
+            "figures": decision.figures,
+            "decided_by": decision.decided_by.get_username(),
+            "decided_at": decision.decided_at,
+        },
+    )

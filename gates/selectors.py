@@ -1,0 +1,140 @@
+"""Reads of agents with their gates, and of the gates themselves, always scoped to an
+organization. The readiness facts phase 4 needs come from assessments."""
+
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
+
+from agents.models import Agent
+from assessments.selectors import assessment_latest_submitted
+
+from . import rules
+from .models import ChecklistItem, Gate, GateDecision
+
+
+def _gates_with_latest_decision():
+    latest = GateDecision.objects.filter(gate=OuterRef("pk")).order_by("-decided_at", "-id")
+    return Gate.objects.order_by("phase").annotate(
+        last_decision=Subquery(latest.values("decision")[:1]),
+        last_decided_at=Subquery(latest.values("decided_at")[:1]),
+        last_decided_by=Subquery(latest.values("decided_by__username")[:1]),
+    )
+
+
+def agent_queryset(organization):
+    return (
+        Agent.objects.filter(organization=organization)
+        .select_related("owner", "current_prompt")
+        .prefetch_related(Prefetch("gates", queryset=_gates_with_latest_decision()))
+        .annotate(last_drill_at=Max("suspensions__started_at", filter=Q(suspensions__kind="drill")))
+    )
+
+
+def agent_list(
+    *,
+    organization,
+    business_unit: str = "",
+    owner: str = "",
+    state: str = "",
+    suspended: str = "",
+    order: str = "name",
+) -> list[Agent]:
+    qs = agent_queryset(organization)
+    if business_unit:
+        qs = qs.filter(business_unit=business_unit)
+    if owner:
+        qs = qs.filter(owner__username=owner)
+    if suspended in ("yes", "no"):
+        qs = qs.filter(state="suspended" if suspended == "yes" else "active")
+    if state:  # any gate in that state
+        qs = qs.filter(gates__state=state).distinct()
+    orderings = {
+        "name": ("name", "id"),
+        "-name": ("-name", "-id"),
+        "business_unit": ("business_unit", "name"),
+        "owner": ("owner__username", "name"),
+        "created": ("-created_at", "-id"),
+    }
+    agents = list(qs.order_by(*orderings.get(order, orderings["name"])))
+    if order in ("phase", "-phase"):
+        agents.sort(key=lambda a: _phase_rank(a), reverse=order == "-phase")
+    return agents
+
+
+def _phase_rank(agent: Agent) -> int:
+    phase = agent_phase(agent)
+    return 5 if phase == rules.PRODUCTION else int(phase)
+
+
+def agent_page(*, organization, offset: int, limit: int) -> tuple[list[Agent], int]:
+    qs = agent_queryset(organization).order_by("-created_at", "-id")
+    return list(qs[offset : offset + limit]), qs.count()
+
+
+def agent_get(*, organization, pk) -> Agent:
+    """An agent of the organization with its records and its gates (404 for any other)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such agent.") from None
+    agent = (
+        agent_queryset(organization)
+        .prefetch_related(
+            "decision_boundaries",
+            "escalation_paths__owner",
+            "tool_permissions",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if agent is None:
+        raise Http404("No such agent.")
+    return agent
+
+
+def gate_states(agent: Agent) -> dict[int, str]:
+    return {gate.phase: gate.state for gate in agent.gates.all()}
+
+
+def agent_phase(agent: Agent):
+    return rules.agent_phase(gate_states(agent))
+
+
+def gate_detail(*, agent: Agent, phase: int) -> Gate:
+    if phase not in (1, 2, 3, 4):
+        raise Http404("No such phase.")
+    return (
+        Gate.objects.filter(agent=agent, phase=phase)
+        .prefetch_related(
+            Prefetch("items", queryset=ChecklistItem.objects.select_related("updated_by")),
+            Prefetch(
+                "decisions",
+                queryset=GateDecision.objects.select_related("decided_by").order_by(
+                    "-decided_at", "-id"
+                ),
+            ),
+        )
+        .get()
+    )
+
+
+def gates_detail(*, agent: Agent) -> list[Gate]:
+    return list(
+        Gate.objects.filter(agent=agent)
+        .order_by("phase")
+        .prefetch_related(
+            Prefetch("items", queryset=ChecklistItem.objects.select_related("updated_by")),
+            Prefetch(
+                "decisions",
+                queryset=GateDecision.objects.select_related("decided_by").order_by(
+                    "-decided_at", "-id"
+                ),
+            ),
+        )
+    )
+
+
+def readiness_facts(*, organization) -> rules.ReadinessFacts | None:
+    latest = assessment_latest_submitted(organization=organization)
+    if latest is None:
+        return None
+    return rules.ReadinessFacts(latest.verdict, latest.total, latest.submitted_at)

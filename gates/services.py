@@ -1,0 +1,356 @@
+"""Writes of the phase gates: opening an agent's four gates, checklists, go / no-go decisions,
+sending a gate to review, and prompt versions through the deployment gate (docs/rules.md §2).
+
+Each service takes the acting membership, checks the role (Forbidden), validates its input
+(InvalidInput), applies the rules of gates/rules.py (Conflict with every reason), changes the
+rows in one transaction and writes the audit entry with before and after.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+
+from agents.models import Agent
+from audit.services import audit_record
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.roles import Role
+from core.validation import clean_text
+
+from . import rules
+from .checklists import PHASES, phase_definition
+from .models import ChecklistItem, Gate, GateDecision, PromptVersion
+from .selectors import readiness_facts
+
+GOVERNANCE_PHASE = {
+    "owner": 1,
+    "decision_boundaries": 1,
+    "escalation_paths": 1,
+    "tool_permissions": 1,
+    "guardrails": 3,
+}
+
+
+def _require(membership, role: Role, what: str) -> None:
+    if role not in membership.roles:
+        raise Forbidden(f"Only an {role.value} may {what}.")
+
+
+def _conflict(detail: str, reasons: list[rules.Reason]) -> Conflict:
+    return Conflict(detail, [ConflictReason(r.code, r.message, dict(r.extra)) for r in reasons])
+
+
+def gates_open(*, agent: Agent) -> list[Gate]:
+    """Open a new agent's four gates, each pending with its checklist items unmet."""
+    gates = []
+    for phase in PHASES:
+        gate = Gate.objects.create(agent=agent, phase=phase)
+        ChecklistItem.objects.bulk_create(
+            ChecklistItem(gate=gate, key=key) for key in phase_definition(phase).keys
+        )
+        gates.append(gate)
+    return gates
+
+
+def gate_review(agent: Agent, phase: int, actor, why: str) -> bool:
+    """A gate at go whose checklist or governance fields changed shows needs_review; answers
+    whether it was at go (and so was sent)."""
+    updated = Gate.objects.filter(agent=agent, phase=phase, state=Gate.State.GO).update(
+        state=Gate.State.NEEDS_REVIEW,
+        review_reason=why[:300],
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if updated:
+        audit_record(
+            organization=agent.organization,
+            actor=actor,
+            action="gate.needs_review",
+            target=agent,
+            object_label=f"{agent.name} phase {phase}",
+            before={"phase": phase, "state": "go"},
+            after={"phase": phase, "state": "needs_review", "why": why},
+        )
+    return bool(updated)
+
+
+def gates_review_changes(*, agent: Agent, changed: list[str], actor) -> list[int]:
+    """Send each gate at go whose governance records are among `changed` to needs_review;
+    answer the phases that were sent."""
+    sent = []
+    for phase in sorted({GOVERNANCE_PHASE[k] for k in changed if k in GOVERNANCE_PHASE}):
+        fields = [k for k in changed if GOVERNANCE_PHASE.get(k) == phase]
+        if gate_review(agent, phase, actor, "changed: " + ", ".join(fields)):
+            sent.append(phase)
+    return sent
+
+
+def _check_phase(phase) -> None:
+    if phase not in PHASES:
+        raise Http404("No such phase: use 1 to 4.")
+
+
+@transaction.atomic
+def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
+    """Mark items met or not, with evidence. Unknown keys and bad values are 400, all or
+    nothing."""
+    _require(membership, Role.ASSESSOR, "fill gate checklists")
+    _check_phase(phase)
+    definition = phase_definition(phase)
+    errors: dict = {}
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidInput({"__all__": ["Send an object of item key to {met, evidence}."]})
+    clean = {}
+    for key, value in changes.items():
+        if key not in definition.keys:
+            errors[key] = [f"Unknown item for phase {phase}: use {', '.join(definition.keys)}."]
+            continue
+        if not isinstance(value, dict):
+            errors[key] = ["Send an object with met (true or false) and evidence."]
+            continue
+        met = value.get("met")
+        if "met" in value and not isinstance(met, bool):
+            errors[f"{key}.met"] = ["Must be true or false."]
+        evidence = value.get("evidence")
+        if evidence is not None and not isinstance(evidence, str):
+            errors[f"{key}.evidence"] = ["Must be text (a note or a link)."]
+        elif evidence is not None and len(evidence) > 5000:
+            errors[f"{key}.evidence"] = ["Keep evidence to 5000 characters or fewer."]
+        clean[key] = value
+    if errors:
+        raise InvalidInput(errors)
+    gate = Gate.objects.select_for_update().get(agent=agent, phase=phase)
+    items = {item.key: item for item in gate.items.all()}
+    before, after = {}, {}
+    now = timezone.now()
+    for key, value in clean.items():
+        item = items.get(key) or ChecklistItem(gate=gate, key=key)
+        old = {"met": item.met, "evidence": item.evidence}
+        if "met" in value:
+            item.met = value["met"]
+        if value.get("evidence") is not None:
+            item.evidence = value["evidence"].strip()
+        new = {"met": item.met, "evidence": item.evidence}
+        if old != new:
+            item.updated_by = membership.user
+            item.updated_at = now
+            item.save()
+            before[key], after[key] = old, new
+    if after:
+        audit_record(
+            organization=agent.organization,
+            actor=membership.user,
+            action="gate.checklist_changed",
+            target=agent,
+            object_label=f"{agent.name} phase {phase}",
+            before=before,
+            after=after,
+        )
+        gate_review(agent, phase, membership.user, "checklist changed: " + ", ".join(after))
+    return gate
+
+
+def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[rules.Reason]:
+    """Why a go on this gate would be refused for this member now (for pages and the API)."""
+    now = now or timezone.now()
+    definition = phase_definition(phase)
+    gates = {g.phase: g for g in Gate.objects.filter(agent=agent).prefetch_related("items")}
+    items_met = {item.key: item.met for item in gates[phase].items.all()}
+    return rules.gate_go_reasons(
+        phase=phase,
+        item_keys=definition.keys,
+        item_labels={i.key: i.label for i in definition.items},
+        items_met=items_met,
+        previous_state=gates[phase - 1].state if phase > 1 else None,
+        readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
+        decider_is_owner=membership.user_id == agent.owner_id,
+        now=now,
+    )
+
+
+def gate_decide(
+    *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
+) -> GateDecision:
+    """Record a go or no-go. The decision lands only on the gate version the decider saw: the
+    one they send, or else the one read now, before the transaction (which on SQLite waits for
+    any other writer), so of two decisions at the same moment one lands and the other is 409."""
+    if expected_version is None:
+        expected_version = (
+            Gate.objects.filter(agent=agent, phase=phase).values_list("version", flat=True).first()
+        )
+    return _gate_decide(
+        agent=agent,
+        phase=phase,
+        membership=membership,
+        decision=decision,
+        rationale=rationale,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def _gate_decide(
+    *, agent: Agent, phase: int, membership, decision, rationale, expected_version
+) -> GateDecision:
+    _require(membership, Role.APPROVER, "decide gates")
+    _check_phase(phase)
+    errors: dict = {}
+    if decision not in GateDecision.Decision.values:
+        errors["decision"] = ["Choose go or no_go."]
+    if not isinstance(rationale, str) or not rationale.strip():
+        errors["rationale"] = ["Write the rationale for this decision."]
+    if expected_version is not None and (
+        isinstance(expected_version, bool) or not isinstance(expected_version, int)
+    ):
+        errors["version"] = ["Must be a whole number."]
+    if errors:
+        raise InvalidInput(errors)
+    gate = Gate.objects.get(agent=agent, phase=phase)
+    seen_version = expected_version if expected_version is not None else gate.version
+    now = timezone.now()
+    if decision == "go":
+        reasons = gate_go_reasons(agent=agent, phase=phase, membership=membership, now=now)
+        if reasons:
+            raise _conflict(f"Phase {phase} cannot go yet.", reasons)
+    else:
+        reasons = rules.gate_no_go_reasons(decider_is_owner=membership.user_id == agent.owner_id)
+        if reasons:
+            raise _conflict(f"You may not decide phase {phase}.", reasons)
+    new_state = Gate.State.GO if decision == "go" else Gate.State.NO_GO
+    # Optimistic: only the decision made on the version it saw lands; a concurrent one is 409.
+    updated = Gate.objects.filter(pk=gate.pk, version=seen_version).update(
+        state=new_state, version=F("version") + 1, updated_at=now, review_reason=""
+    )
+    if not updated:
+        raise Conflict(
+            "The gate changed while you were deciding.",
+            [
+                ConflictReason(
+                    "gate_changed",
+                    "Another decision or change reached this gate first: reload it and decide "
+                    "again.",
+                )
+            ],
+        )
+    definition = phase_definition(phase)
+    items_met = {item.key: item.met for item in gate.items.all()}
+    unmet = rules.unmet_items(items_met, definition.keys)
+    readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
+    record = GateDecision.objects.create(
+        gate=gate,
+        decision=decision,
+        rationale=rationale.strip(),
+        unmet_items=[{"key": k, "label": definition.label(k)} for k in unmet]
+        if decision == "no_go"
+        else [],
+        readiness=(
+            {
+                "verdict": readiness.verdict,
+                "total": readiness.total,
+                "submitted_at": readiness.submitted_at.isoformat(),
+            }
+            if readiness
+            else None
+        ),
+        decided_by=membership.user,
+        decided_at=now,
+    )
+    audit_record(
+        organization=agent.organization,
+        actor=membership.user,
+        action="gate.decided",
+        target=agent,
+        object_label=f"{agent.name} phase {phase}",
+        before={"phase": phase, "state": gate.state},
+        after={
+            "phase": phase,
+            "state": new_state,
+            "decision": decision,
+            "rationale": record.rationale,
+            "unmet_items": [u["key"] for u in record.unmet_items],
+        },
+    )
+    if decision == "go" and phase == 4:
+        # Read the row, not the caller's object: the first go on phase 4 starts stabilization.
+        Agent.objects.filter(pk=agent.pk, horizon="").update(horizon=Agent.Horizon.STABILIZATION)
+    return record
+
+
+@transaction.atomic
+def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersion:
+    """The deployment gate a CI pipeline calls: record the version and say whether it ships."""
+    _require(membership, Role.ASSESSOR, "post prompt versions")
+    errors: dict = {}
+    tag = clean_text(data, "tag", "tag", errors, required=True, max_length=100)
+    for key in ("regression_passed", "adversarial_passed"):
+        if not isinstance(data.get(key), bool):
+            errors[key] = ["Must be true or false."]
+    for key in ("delta", "tolerance"):
+        if key not in data:
+            errors[key] = ["This field is required."]
+            continue
+        error = rules.non_negative_number_error(data.get(key))
+        if error:
+            errors[key] = [error]
+    rollback = clean_text(data, "rollback_target", "rollback_target", errors, max_length=100)
+    if errors:
+        raise InvalidInput(errors)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if PromptVersion.objects.filter(agent=locked, tag=tag).exists():
+        raise Conflict(
+            "That tag is already recorded.",
+            [
+                ConflictReason(
+                    "duplicate_tag", f"{agent.name} already has a prompt version {tag!r}."
+                )
+            ],
+        )
+    reasons = rules.prompt_ship_reasons(
+        regression_passed=data["regression_passed"],
+        adversarial_passed=data["adversarial_passed"],
+        delta=float(data["delta"]),
+        tolerance=float(data["tolerance"]),
+    )
+    version = PromptVersion.objects.create(
+        agent=locked,
+        tag=tag,
+        regression_passed=data["regression_passed"],
+        adversarial_passed=data["adversarial_passed"],
+        delta=float(data["delta"]),
+        tolerance=float(data["tolerance"]),
+        rollback_target=rollback or "",
+        ship=not reasons,
+        reasons=[{"code": r.code, "message": r.message} for r in reasons],
+        created_by=membership.user,
+    )
+    previous = locked.current_prompt.tag if locked.current_prompt else None
+    if version.ship:
+        Agent.objects.filter(pk=locked.pk).update(current_prompt=version, updated_at=timezone.now())
+        evidence = f"Prompt version {tag} (posted {version.created_at:%Y-%m-%d %H:%M} UTC)"
+        gate = Gate.objects.get(agent=locked, phase=2)
+        now = timezone.now()
+        for item in gate.items.all():
+            item.met = True
+            item.evidence = evidence + (
+                f"; rollback to {version.rollback_target}"
+                if item.key == "rollback_plan" and version.rollback_target
+                else ""
+            )
+            item.updated_by = membership.user
+            item.updated_at = now
+            item.save()
+        gate_review(locked, 2, membership.user, f"current prompt version is now {tag}")
+    audit_record(
+        organization=agent.organization,
+        actor=membership.user,
+        action="prompt_version.posted",
+        target=locked,
+        before={"current_prompt": previous},
+        after={
+            "tag": tag,
+            "ship": version.ship,
+            "reasons": [r.code for r in reasons],
+            "current_prompt": tag if version.ship else previous,
+        },
+    )
+    return version

@@ -1,0 +1,214 @@
+"""The four gate pages of an agent: the checklist, the go / no-go decision with the reasons a go
+would be refused, and the decisions so far (docs/rules.md §2).
+
+Each view reads through the selectors or writes through one service of gates/services.py; the
+services decide (roles, separation of duties, rules, stale versions) and their errors become
+messages and field errors here. Another organization's agent is a 404.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.roles import (
+    can_decide_gate,
+    can_edit_agent,
+)
+from core.tenancy import member_required
+
+from . import services
+from .checklists import phase_definition, phases, short_name
+from .forms import ChecklistForm, DecisionForm
+from .models import Gate
+from .selectors import agent_get, gate_detail
+
+
+def _organization(request):
+    return request.membership.organization
+
+
+def _agent(request, pk):
+    return agent_get(organization=_organization(request), pk=pk)
+
+
+def _conflict_text(conflict: Conflict) -> str:
+    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
+
+
+def _codes(conflict: Conflict) -> set[str]:
+    return {r.code for r in conflict.reasons}
+
+
+def _gate_page(
+    request,
+    agent,
+    gate,
+    *,
+    checklist_form=None,
+    decision_form=None,
+    refusal=None,
+    status=200,
+):
+    roles = request.membership.roles
+    definition = phase_definition(gate.phase)
+    items = {item.key: item for item in gate.items.all()}
+    can_fill = can_edit_agent(roles)
+    can_decide = can_decide_gate(roles)
+    reasons = services.gate_go_reasons(agent=agent, phase=gate.phase, membership=request.membership)
+    if not can_decide:
+        reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
+    owner_blocked = any(r.code == "owner_cannot_decide" for r in reasons)
+    checklist_form = checklist_form or ChecklistForm(
+        definition=definition, items=items, read_only=not can_fill
+    )
+    decision_form = decision_form or DecisionForm(
+        initial={"version": gate.version}, go_blocked=bool(reasons)
+    )
+    rows = []
+    for row in checklist_form.rows():
+        item = items.get(row["item"].key)
+        rows.append({**row, "record": item})
+    return render(
+        request,
+        "gates/gate.html",
+        {
+            "agent": agent,
+            "gate": gate,
+            "definition": definition,
+            "tabs": [
+                {
+                    "phase": g.phase,
+                    "name": phases()[g.phase].name,
+                    "short": short_name(phases()[g.phase].name),
+                    "state": g.state,
+                }
+                for g in agent.gates.all()
+            ],
+            "checklist_form": checklist_form,
+            "rows": rows,
+            "met": sum(1 for key in definition.keys if items.get(key) and items[key].met),
+            "of": len(definition.keys),
+            "decision_form": decision_form,
+            "decisions": list(gate.decisions.all()),
+            "go_reasons": reasons,
+            "owner_blocked": owner_blocked,
+            "refusal": refusal,
+            "can_fill": can_fill,
+            "can_decide": can_decide,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@member_required
+def gate_page(request, pk, phase):
+    agent = _agent(request, pk)
+    return _gate_page(request, agent, gate_detail(agent=agent, phase=phase))
+
+
+@require_POST
+@member_required(allow=can_edit_agent)
+def gate_checklist(request, pk, phase):
+    agent = _agent(request, pk)
+    gate = gate_detail(agent=agent, phase=phase)
+    definition = phase_definition(phase)
+    items = {item.key: item for item in gate.items.all()}
+    form = ChecklistForm(request.POST, definition=definition, items=items)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, "Nothing changed in the checklist.")
+            return redirect("gates:gate", pk=agent.pk, phase=phase)
+        try:
+            services.checklist_update(
+                agent=agent, phase=phase, membership=request.membership, changes=changes
+            )
+        except Forbidden as error:
+            raise PermissionDenied(error.detail) from error
+        except InvalidInput as error:
+            form.add_service_errors(error.errors)
+        else:
+            met = sum(
+                1
+                for key in definition.keys
+                if changes.get(key, {}).get("met", items.get(key) and items[key].met)
+            )
+            messages.success(
+                request,
+                f"Checklist of phase {phase} saved: {met} of {len(definition.keys)} items met.",
+            )
+            if gate.state == Gate.State.GO:
+                messages.warning(
+                    request,
+                    f"Phase {phase} was at go: it now needs review until an approver decides "
+                    "again.",
+                )
+            return redirect("gates:gate", pk=agent.pk, phase=phase)
+    return _gate_page(request, agent, gate, checklist_form=form, status=400)
+
+
+@require_POST
+@member_required(allow=can_decide_gate)
+def gate_decision(request, pk, phase):
+    agent = _agent(request, pk)
+    gate = gate_detail(agent=agent, phase=phase)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _gate_page(request, agent, gate, decision_form=form, status=400)
+    try:
+        record = services.gate_decide(
+            agent=agent,
+            phase=phase,
+            membership=request.membership,
+            decision=form.cleaned_data["decision"],
+            rationale=form.cleaned_data["rationale"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from error
+    except InvalidInput as error:
+        form.add_service_errors(error.errors)
+        return _gate_page(request, agent, gate, decision_form=form, status=400)
+    except Conflict as conflict:
+        fresh = gate_detail(agent=agent, phase=phase)
+        if "gate_changed" in _codes(conflict):
+            # Keep the rationale, but on the version now there: they decide again knowingly.
+            kept = DecisionForm(
+                initial={"version": fresh.version, "rationale": form.cleaned_data["rationale"]}
+            )
+            return _gate_page(
+                request,
+                _agent(request, pk),
+                fresh,
+                decision_form=kept,
+                refusal={
+                    "title": "The gate changed while you were deciding: nothing was recorded.",
+                    "reasons": [
+                        "Another decision or change reached this gate first. Review its state "
+                        "and history below, then decide again."
+                    ],
+                },
+                status=409,
+            )
+        return _gate_page(
+            request,
+            agent,
+            fresh,
+            decision_form=DecisionForm(
+                initial={"version": fresh.version, "rationale": form.cleaned_data["rationale"]},
+                go_blocked=True,
+            ),
+            refusal={"title": conflict.detail, "reasons": [r.message for r in conflict.reasons]},
+            status=409,
+        )
+    word = "Go" if record.decision == "go" else "No-go"
+    text = f"{word} recorded on phase {phase} of “{agent.name}”."
+    if record.unmet_items:
+        text += " Unmet items recorded with it: " + "; ".join(
+            u["label"] for u in record.unmet_items
+        )
+    messages.success(request, text)
+    return redirect("gates:gate", pk=agent.pk, phase=phase)

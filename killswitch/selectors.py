@@ -1,0 +1,30 @@
+"""Reads of the kill switch: an agent's suspensions and drills."""
+
+from django.http import Http404
+
+from agents.models import Agent
+
+from .models import Suspension
+
+
+def open_suspension(*, agent: Agent) -> Suspension | None:
+    return Suspension.objects.filter(agent=agent, ended_at__isnull=True).first()
+
+
+def suspension_list(*, agent: Agent):
+    return Suspension.objects.filter(agent=agent).select_related("started_by", "ended_by")
+
+
+def drill_list(*, agent: Agent):
+    return suspension_list(agent=agent).filter(kind=Suspension.Kind.DRILL)
+
+
+def drill_get(*, agent: Agent, pk) -> Suspension:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such drill.") from None
+    drill = drill_list(agent=agent).filter(pk=pk).first()
+    if drill is None:
+        raise Http404("No such drill.")
+    return drill

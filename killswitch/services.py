@@ -1,0 +1,212 @@
+"""Writes of the kill switch: suspending and resuming an agent (by hand or automatically),
+drills, and runtime tokens (docs/rules.md §4).
+
+Each service takes the acting membership (none for an automatic suspension), checks the role
+(Forbidden), locks the agent, applies the rules (Conflict with every reason) and writes the
+audit entry.
+"""
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from agents.models import Agent
+from audit.services import audit_record
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.roles import Role
+
+from .models import AgentToken, Suspension
+
+
+def _require(membership, role: Role, what: str) -> None:
+    if role not in membership.roles:
+        raise Forbidden(f"Only an {role.value} may {what}.")
+
+
+def _reason_text(reason, field="reason") -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput({field: ["Give a reason."]})
+    if len(reason) > 2000:
+        raise InvalidInput({field: ["Keep the reason to 2000 characters or fewer."]})
+    return reason.strip()
+
+
+def _suspend(agent: Agent, *, kind: str, reason: str, actor, details=None) -> Suspension:
+    """Stop the agent now (the caller holds the agent row lock)."""
+    suspension = Suspension.objects.create(
+        agent=agent, kind=kind, reason=reason, details=details, started_by=actor
+    )
+    Agent.objects.filter(pk=agent.pk).update(state=Agent.State.SUSPENDED, updated_at=timezone.now())
+    audit_record(
+        organization=agent.organization,
+        actor=actor,
+        action=f"agent.suspended.{kind}",
+        target=agent,
+        before={"state": "active"},
+        after={"state": "suspended", "kind": kind, "reason": reason, "details": details},
+    )
+    return suspension
+
+
+def _already_suspended(agent: Agent) -> Conflict:
+    return Conflict(
+        "The agent is already suspended.",
+        [
+            ConflictReason(
+                "already_suspended", f"{agent.name} is already suspended; nothing changed."
+            )
+        ],
+    )
+
+
+@transaction.atomic
+def agent_suspend(*, agent: Agent, membership, reason) -> Suspension:
+    _require(membership, Role.OPERATOR, "suspend an agent")
+    reason = _reason_text(reason)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.is_suspended:
+        raise _already_suspended(locked)
+    return _suspend(locked, kind=Suspension.Kind.MANUAL, reason=reason, actor=membership.user)
+
+
+@transaction.atomic
+def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Suspension | None:
+    """An alert threshold fired: suspend unless already suspended (then nothing changes)."""
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.is_suspended:
+        open_ = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
+        if open_ is None or open_.kind != Suspension.Kind.DRILL:
+            return None
+        # A real breach during a drill takes over: the drill ends, the agent stays stopped
+        # for a real reason, and ending the drill can no longer resume it.
+        _end_suspension(
+            locked,
+            open_,
+            actor=None,
+            reason="Superseded by an automatic suspension",
+            action="agent.drill_superseded",
+            resume=False,
+        )
+    return _suspend(
+        locked, kind=Suspension.Kind.AUTOMATIC, reason=reason, actor=None, details=details
+    )
+
+
+def _end_suspension(
+    agent: Agent, suspension: Suspension, *, actor, reason: str, action: str, resume: bool = True
+):
+    now = timezone.now()
+    suspension.ended_at = now
+    suspension.ended_by = actor
+    suspension.end_reason = reason
+    suspension.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    if resume:
+        Agent.objects.filter(pk=agent.pk).update(state=Agent.State.ACTIVE, updated_at=now)
+    audit_record(
+        organization=agent.organization,
+        actor=actor,
+        action=action,
+        target=agent,
+        before={"state": "suspended", "kind": suspension.kind},
+        after={
+            "state": "active" if resume else "suspended",
+            "reason": reason,
+            "time_to_stop_s": suspension.time_to_stop_s,
+        },
+    )
+
+
+@transaction.atomic
+def agent_resume(*, agent: Agent, membership, reason) -> Agent:
+    _require(membership, Role.APPROVER, "resume a suspended agent")
+    reason = _reason_text(reason)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if membership.user_id == locked.owner_id:
+        raise Conflict(
+            "You own this agent.",
+            [
+                ConflictReason(
+                    "owner_cannot_decide",
+                    "You own this agent: another approver must resume it (separation of duties).",
+                )
+            ],
+        )
+    suspension = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
+    if not locked.is_suspended or suspension is None:
+        raise Conflict(
+            "The agent is not suspended.",
+            [ConflictReason("not_suspended", f"{locked.name} is active; nothing to resume.")],
+        )
+    _end_suspension(
+        locked, suspension, actor=membership.user, reason=reason, action="agent.resumed"
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def drill_start(*, agent: Agent, membership) -> Suspension:
+    _require(membership, Role.OPERATOR, "start a kill-switch drill")
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.is_suspended:
+        raise _already_suspended(locked)
+    return _suspend(
+        locked,
+        kind=Suspension.Kind.DRILL,
+        reason="Kill-switch drill",
+        actor=membership.user,
+    )
+
+
+@transaction.atomic
+def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
+    """The operator who started the drill, or an approver, ends it and the agent resumes."""
+    if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
+        raise Http404("No such drill for this agent.")
+    if not (membership.user_id == drill.started_by_id or Role.APPROVER in membership.roles):
+        raise Forbidden("Only the operator who started this drill, or an approver, may end it.")
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    drill = Suspension.objects.get(pk=drill.pk)
+    if drill.ended_at is not None:
+        raise Conflict(
+            "This drill has already ended.",
+            [ConflictReason("drill_ended", f"Ended at {drill.ended_at:%Y-%m-%d %H:%M} UTC.")],
+        )
+    _end_suspension(
+        locked, drill, actor=membership.user, reason="Drill ended", action="agent.drill_ended"
+    )
+    return drill
+
+
+def agent_status_read(*, agent: Agent) -> dict:
+    """The run status the agent's runtime reads; the first read that sees a suspension is the
+    moment the runtime stopped (a drill's time to stop)."""
+    suspension = Suspension.objects.filter(agent=agent, ended_at__isnull=True).first()
+    if suspension is None:
+        return {"state": "active", "reason": None, "since": None}
+    if suspension.runtime_seen_at is None:
+        Suspension.objects.filter(pk=suspension.pk, runtime_seen_at__isnull=True).update(
+            runtime_seen_at=timezone.now()
+        )
+    return {"state": "suspended", "reason": suspension.reason, "since": suspension.started_at}
+
+
+@transaction.atomic
+def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token"):
+    _require(membership, Role.ADMIN, "create agent runtime tokens")
+    raw, key_hash, prefix = AgentToken.generate()
+    token = AgentToken.objects.create(
+        agent=agent,
+        name=(name or "Runtime token")[:100],
+        key_hash=key_hash,
+        prefix=prefix,
+        created_by=membership.user,
+    )
+    audit_record(
+        organization=agent.organization,
+        actor=membership.user,
+        action="agent_token.created",
+        target=agent,
+        after={"name": token.name, "prefix": prefix},
+    )
+    return token, raw

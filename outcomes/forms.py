@@ -1,0 +1,487 @@
+"""Forms of the outcome pages: one metric snapshot, a CSV upload and its confirmation, the
+agent's thresholds and a horizon advance.
+
+Pages show rates as percentages (0 to 100); the services take fractions (0 to 1), so the
+percentage fields convert on the way in and out. The quality score stays a score from 0 to 1,
+as the runtime's evaluation reports it. Forms parse what the browser sends into the plain
+values the services take; the services validate again and decide, and their InvalidInput
+errors are shown beside the fields they name.
+"""
+
+from crispy_forms.bootstrap import AppendedText
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout
+from django import forms
+
+from core.forms import ServiceErrorsMixin
+
+from . import metrics
+from .charts import percent
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+LEGEND = "fs-6 fw-semibold"
+
+
+class PercentField(forms.FloatField):
+    """A rate entered as a percentage from 0 to 100; `cleaned_data` holds the fraction."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 100)
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "min_value": "Enter a percentage from 0 to 100.",
+                "max_value": "Enter a percentage from 0 to 100.",
+                "invalid": "Enter a percentage from 0 to 100, e.g. 4.5 for 4.5%.",
+            },
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("step", "any")
+
+    def clean(self, value):
+        number = super().clean(value)
+        return None if number is None else number / 100
+
+
+def as_percent(fraction: float | None):
+    """0.9 -> 90 (what a percentage field shows), None -> None."""
+    if fraction is None:
+        return None
+    value = round(fraction * 100, 4)
+    return int(value) if value == int(value) else value
+
+
+def _number_field(*, label, help_text, integer=False, required=True, maximum=metrics.MAX_NUMBER):
+    field_class = forms.IntegerField if integer else forms.FloatField
+    field = field_class(
+        label=label,
+        help_text=help_text,
+        required=required,
+        min_value=0,
+        max_value=maximum,
+        error_messages={
+            "min_value": "Must not be negative.",
+            "max_value": f"Must be at most {maximum:,}.",
+            "invalid": "Enter a whole number." if integer else "Enter a number.",
+            "required": "This field is required.",
+        },
+    )
+    if not integer:
+        field.widget.attrs["step"] = "any"
+    return field
+
+
+class SnapshotForm(ServiceErrorsMixin, forms.Form):
+    """All the SPEC §3 fields of one period; the runtime signals are optional."""
+
+    period_start = forms.DateField(
+        label="Period start",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The first day of the period (inclusive).",
+    )
+    period_end = forms.DateField(
+        label="Period end",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The last day of the period (inclusive). The latest snapshot is the one "
+        "with the latest period end.",
+    )
+    tasks = _number_field(
+        label="Tasks", integer=True, help_text="Every task the agent received in the period."
+    )
+    tasks_completed = _number_field(
+        label="Tasks completed", integer=True, help_text="Of those tasks, how many it completed."
+    )
+    escalations = _number_field(
+        label="Escalations",
+        integer=True,
+        help_text="Of those tasks, how many it handed to a person.",
+    )
+    errors = _number_field(
+        label="Errors", integer=True, help_text="Of those tasks, how many ended in an error."
+    )
+    cost = _number_field(
+        label="Cost",
+        help_text="What running the agent cost over the period, in your organization's currency.",
+    )
+    avg_cycle_time_s = _number_field(
+        label="Average cycle time (seconds)",
+        help_text="The average time from a task's arrival to its resolution, in seconds.",
+    )
+    baseline_cost_per_case = _number_field(
+        label="People's cost per case",
+        help_text="The baseline: what one case costs when people handle it today, in the same "
+        "currency.",
+    )
+    baseline_cycle_time_s = _number_field(
+        label="People's cycle time (seconds)",
+        help_text="The baseline: how long people take per case today, in seconds.",
+    )
+    baseline_error_rate = PercentField(
+        label="People's error rate",
+        help_text="The baseline: the share of cases people get wrong today, as a percentage "
+        "(4.5 for 4.5%).",
+    )
+    failed_tool_calls = _number_field(
+        label="Failed tool calls", integer=True, required=False, help_text=""
+    )
+    policy_violations = _number_field(
+        label="Policy violations", integer=True, required=False, help_text=""
+    )
+    quality_score = forms.FloatField(
+        label="Quality score (0 to 1)",
+        required=False,
+        min_value=0,
+        max_value=1,
+        error_messages={
+            "min_value": "Enter a score from 0 to 1.",
+            "max_value": "Enter a score from 0 to 1, e.g. 0.82.",
+            "invalid": "Enter a score from 0 to 1, e.g. 0.82.",
+        },
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    calls_per_hour = _number_field(label="Calls per hour", required=False, help_text="")
+
+    OPTIONAL = metrics.OPTIONAL_FIELDS
+
+    def __init__(self, *args, thresholds: metrics.Thresholds, api_calls_limit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        t = thresholds
+        self.fields["failed_tool_calls"].help_text = (
+            "Tool calls that failed in the period. Suspends the agent above "
+            f"{percent(t.alert_failed_tool_calls_max)} of tasks."
+        )
+        self.fields["policy_violations"].help_text = (
+            "Policy violations detected in the period. Suspends the agent above "
+            f"{t.alert_policy_violations_max}"
+            + (" (any violation)." if t.alert_policy_violations_max == 0 else ".")
+        )
+        self.fields["quality_score"].help_text = (
+            "Your evaluation's quality score for the period. Suspends the agent below "
+            f"{t.alert_quality_min:g}."
+        )
+        self.fields["calls_per_hour"].help_text = (
+            f"The peak API calls per hour. Suspends the agent above its limit of {api_calls_limit}."
+            if api_calls_limit is not None
+            else "The peak API calls per hour. The agent has no API-call limit, so this alerts "
+            "on nothing yet."
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            HTML(f'<fieldset class="mb-2"><legend class="{LEGEND}">Period</legend>'),
+            Div(
+                Div("period_start", css_class="col-sm-6"),
+                Div("period_end", css_class="col-sm-6"),
+                css_class="row",
+            ),
+            HTML(f'</fieldset><fieldset class="mb-2"><legend class="{LEGEND}">The agent</legend>'),
+            Div(
+                Div("tasks", css_class="col-sm-6 col-lg-3"),
+                Div("tasks_completed", css_class="col-sm-6 col-lg-3"),
+                Div("escalations", css_class="col-sm-6 col-lg-3"),
+                Div("errors", css_class="col-sm-6 col-lg-3"),
+                css_class="row",
+            ),
+            Div(
+                Div("cost", css_class="col-sm-6"),
+                Div("avg_cycle_time_s", css_class="col-sm-6"),
+                css_class="row",
+            ),
+            HTML(
+                '</fieldset><fieldset class="mb-2">'
+                f'<legend class="{LEGEND}">People today (the baseline)</legend>'
+                '<p class="small text-muted">What people achieve today on the '
+                "same work, so the page can say whether the agent does better or worse.</p>"
+            ),
+            Div(
+                Div("baseline_cost_per_case", css_class="col-sm-4"),
+                Div("baseline_cycle_time_s", css_class="col-sm-4"),
+                Div(AppendedText("baseline_error_rate", "%"), css_class="col-sm-4"),
+                css_class="row",
+            ),
+            HTML(
+                '</fieldset><details class="runtime-signals border rounded px-3 py-2 mb-3"'
+                '{% if form.runtime_open %} open{% endif %}><summary class="fw-semibold">'
+                'Runtime signals (optional)</summary><p class="small text-muted mt-2">Fill '
+                "these where your runtime reports them; each one is checked against the "
+                "agent's alert thresholds.</p>"
+            ),
+            Div(
+                Div("failed_tool_calls", css_class="col-sm-6"),
+                Div("policy_violations", css_class="col-sm-6"),
+                Div(Field("quality_score"), css_class="col-sm-6"),
+                Div("calls_per_hour", css_class="col-sm-6"),
+                css_class="row",
+            ),
+            HTML("</details>"),
+        )
+
+    @property
+    def runtime_open(self) -> bool:
+        """Show the optional fieldset open when it holds a value or an error."""
+        if any(name in self.errors for name in self.OPTIONAL):
+            return True
+        return any(self.data.get(self.add_prefix(name)) for name in self.OPTIONAL)
+
+    def clean(self):
+        """Check the values across fields (counts within tasks, the period's order) with the
+        same rule the service applies, so every error shows at once, not after a second try."""
+        data = super().clean()
+        _, errors = metrics.validate_snapshot(self.service_data())
+        for name, messages in errors.items():
+            if name in data:  # a field whose own value parsed; the others already show theirs
+                for message in messages:
+                    self.add_error(name, message)
+        return data
+
+    def service_data(self) -> dict:
+        """The snapshot as plain Python values: dates, ints for counts, floats for numbers,
+        fractions for rates."""
+        return {name: self.cleaned_data.get(name) for name in metrics.ALL_FIELDS}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A .csv file of at most 2 MB, UTF-8 (with or without BOM), whose first row "
+        "names the columns, as in the template.",
+        error_messages={
+            "required": "Choose a .csv file to upload.",
+            "empty": "The file is empty: it needs a header row and data rows.",
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_file(self) -> str:
+        """The file's text; refuses another extension, more than 2 MB, or not UTF-8."""
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file (the name must end in .csv).")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB: at most 2 MB per upload. "
+                "Split it into several files."
+            )
+        raw = upload.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+            ) from None
+        if "\x00" in text:
+            raise forms.ValidationError("The file is not a text CSV file.")
+        return text
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for messages in errors.values():
+            for message in messages:
+                self.add_error("file", message)
+
+
+class ConfirmUploadForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+ERROR_MODE_CHOICES = [
+    ("baseline", "The snapshot's human baseline error rate"),
+    ("fixed", "A fixed error rate"),
+]
+
+
+class ThresholdsForm(ServiceErrorsMixin, forms.Form):
+    """The agent's advance thresholds and alert limits; rates as percentages."""
+
+    advance_completion_min = PercentField(
+        label="Task completion rate at least",
+        help_text="Default 90%. An advance needs the latest snapshot at or above it.",
+    )
+    advance_escalation_max = PercentField(
+        label="Escalation frequency at most",
+        help_text="Default 10%. An advance needs the latest snapshot at or below it.",
+    )
+    advance_error_mode = forms.ChoiceField(
+        label="Error rate at most",
+        choices=ERROR_MODE_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Default: the human baseline error rate of the same snapshot.",
+    )
+    advance_error_max = PercentField(
+        label="Fixed error rate",
+        required=False,
+        help_text="Used only when the error threshold is a fixed rate.",
+    )
+    alert_error_rate_max = PercentField(
+        label="Error rate above",
+        help_text="Default 10%.",
+    )
+    alert_escalation_max = PercentField(
+        label="Escalation frequency above",
+        help_text="Default 30%.",
+    )
+    alert_completion_min = PercentField(
+        label="Task completion rate below",
+        help_text="Default 50%.",
+    )
+    alert_failed_tool_calls_max = PercentField(
+        label="Failed tool calls above",
+        help_text="Default 5% of tasks; checked when a snapshot carries failed tool calls.",
+    )
+    alert_policy_violations_max = forms.IntegerField(
+        label="Policy violations above",
+        min_value=0,
+        max_value=1000,
+        error_messages={
+            "min_value": "Enter a whole number from 0 to 1000.",
+            "max_value": "Enter a whole number from 0 to 1000.",
+            "invalid": "Enter a whole number from 0 to 1000.",
+        },
+        help_text="Default 0: any violation suspends the agent.",
+    )
+    alert_quality_min = forms.FloatField(
+        label="Quality score below (0 to 1)",
+        min_value=0,
+        max_value=1,
+        error_messages={
+            "min_value": "Enter a score from 0 to 1.",
+            "max_value": "Enter a score from 0 to 1, e.g. 0.7.",
+            "invalid": "Enter a score from 0 to 1, e.g. 0.7.",
+        },
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text="Default 0.7; checked when a snapshot carries a quality score.",
+    )
+    stabilization_weeks = forms.IntegerField(
+        label="Stabilization lasts at least (weeks)",
+        min_value=0,
+        max_value=1000,
+        error_messages={
+            "min_value": "Enter a whole number of weeks from 0 to 1000.",
+            "max_value": "Enter a whole number of weeks from 0 to 1000.",
+            "invalid": "Enter a whole number of weeks from 0 to 1000.",
+        },
+        help_text="Default 8, counted from phase 4's go.",
+    )
+
+    PERCENT_FIELDS = (
+        "advance_completion_min",
+        "advance_escalation_max",
+        "advance_error_max",
+        "alert_error_rate_max",
+        "alert_escalation_max",
+        "alert_completion_min",
+        "alert_failed_tool_calls_max",
+    )
+
+    def __init__(self, *args, thresholds: metrics.Thresholds, read_only=False, **kwargs):
+        initial = {
+            name: getattr(thresholds, name)
+            for name in (
+                "advance_error_mode",
+                "alert_policy_violations_max",
+                "alert_quality_min",
+                "stabilization_weeks",
+            )
+        }
+        initial.update(
+            {name: as_percent(getattr(thresholds, name)) for name in self.PERCENT_FIELDS}
+        )
+        super().__init__(*args, initial=initial, **kwargs)
+        self.read_only = read_only
+        if read_only:
+            for field in self.fields.values():
+                field.disabled = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        pct = lambda name: AppendedText(name, "%")  # noqa: E731
+        self.helper.layout = Layout(
+            HTML(
+                '<fieldset class="mb-3"><legend class="fs-5">Advance thresholds</legend>'
+                '<p class="small text-muted">A horizon advance needs all three on the latest '
+                "snapshot (and an approver's decision).</p>"
+            ),
+            Div(
+                Div(pct("advance_completion_min"), css_class="col-md-6"),
+                Div(pct("advance_escalation_max"), css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("advance_error_mode", css_class="col-md-6"),
+                Div(pct("advance_error_max"), css_class="col-md-6"),
+                css_class="row",
+            ),
+            HTML(
+                '</fieldset><fieldset class="mb-3"><legend class="fs-5">Alert thresholds</legend>'
+                '<p class="small text-muted">A snapshot that crosses any of these suspends the '
+                "agent at once, through the kill switch, and emails the operators.</p>"
+            ),
+            Div(
+                Div(pct("alert_completion_min"), css_class="col-md-4"),
+                Div(pct("alert_escalation_max"), css_class="col-md-4"),
+                Div(pct("alert_error_rate_max"), css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div(pct("alert_failed_tool_calls_max"), css_class="col-md-4"),
+                Div("alert_policy_violations_max", css_class="col-md-4"),
+                Div("alert_quality_min", css_class="col-md-4"),
+                css_class="row",
+            ),
+            HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Stabilization</legend>'),
+            Div(Div("stabilization_weeks", css_class="col-md-4"), css_class="row"),
+            HTML("</fieldset>"),
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("advance_error_mode") == "fixed" and data.get("advance_error_max") is None:
+            self.add_error(
+                "advance_error_max",
+                "Give the fixed error rate (a percentage) when the error threshold is fixed.",
+            )
+        return data
+
+    def service_data(self) -> dict:
+        """Only what the admin changed, as the service takes it (fractions, ints, the mode),
+        so a value shown rounded is never written back."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            field = key if key in self.fields else None
+            for message in messages:
+                if key in self.PERCENT_FIELDS and "fraction" in message:
+                    message = "Enter a percentage from 0 to 100."
+                self.add_error(field, message)
+
+
+class AdvanceForm(forms.Form):
+    rationale = forms.CharField(
+        label="Rationale",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Write the rationale for this advance."},
+        help_text="Why the agent may advance now: what the figures show and what changes with "
+        "the next horizon. Recorded with your name; decisions are never edited.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_rationale(self) -> str:
+        text = self.cleaned_data["rationale"].strip()
+        if not text:
+            raise forms.ValidationError("Write the rationale for this advance.")
+        return text
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error("rationale" if key == "rationale" else None, message)

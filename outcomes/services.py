@@ -1,0 +1,357 @@
+"""Writes of outcome metrics, thresholds and horizons (docs/rules.md §3–4). Rules live in
+outcomes/metrics.py; these fetch the facts, call them, change rows in one transaction and write
+the audit entry. A snapshot that crosses an alert threshold suspends the agent through
+killswitch.services; a change of alert thresholds sends phase 4 to review through
+gates.services."""
+
+import csv
+import io
+import logging
+from dataclasses import asdict
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+from agents.models import Agent
+from audit.services import audit_record
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.roles import Role
+from gates import rules
+from gates.models import Gate, GateDecision
+from gates.services import gate_review
+from killswitch.services import agent_suspend_automatic
+
+from . import metrics
+from .models import AgentThresholds, HorizonDecision, MetricSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+METRIC_ROLES = {Role.ASSESSOR, Role.OPERATOR, Role.ADMIN}
+ALERT_FIELDS = (
+    "alert_error_rate_max",
+    "alert_escalation_max",
+    "alert_completion_min",
+    "alert_failed_tool_calls_max",
+    "alert_policy_violations_max",
+    "alert_quality_min",
+)
+
+
+THRESHOLD_FIELDS = (
+    "advance_completion_min",
+    "advance_escalation_max",
+    "advance_error_mode",
+    "advance_error_max",
+    *ALERT_FIELDS,
+    "stabilization_weeks",
+)
+
+
+def thresholds_of(agent: Agent) -> metrics.Thresholds:
+    row = AgentThresholds.objects.filter(agent=agent).first()
+    if row is None:
+        return metrics.Thresholds()
+    return metrics.Thresholds(**{name: getattr(row, name) for name in THRESHOLD_FIELDS})
+
+
+def _check_metric_role(membership) -> None:
+    if not METRIC_ROLES & set(membership.roles):
+        raise Forbidden("Only an assessor, operator or admin may post metric snapshots.")
+
+
+def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
+    """Save one validated snapshot, check the alert thresholds, suspend on a breach."""
+    figures = metrics.derived_figures(clean)
+    breaches = metrics.alert_breaches(
+        clean, figures, thresholds_of(agent), agent.api_calls_per_hour
+    )
+    snapshot = MetricSnapshot.objects.create(
+        agent=agent,
+        created_by=membership.user,
+        breaches=[asdict(b) for b in breaches],
+        **clean,
+    )
+    audit_record(
+        organization=agent.organization,
+        actor=membership.user,
+        action="metrics.posted",
+        target=agent,
+        after={
+            "snapshot": snapshot.pk,
+            "period": [clean["period_start"].isoformat(), clean["period_end"].isoformat()],
+            "figures": figures,
+            "breaches": [b.threshold for b in breaches],
+        },
+    )
+    suspended = False
+    if breaches:
+        suspension = agent_suspend_automatic(
+            agent=agent,
+            reason="Alert threshold crossed: " + " ".join(b.message for b in breaches),
+            details={"snapshot": snapshot.pk, "breaches": [asdict(b) for b in breaches]},
+        )
+        suspended = suspension is not None
+        if suspended:
+            transaction.on_commit(lambda: _notify_operators(agent, breaches))
+    return {"snapshot": snapshot, "figures": figures, "breaches": breaches, "suspended": suspended}
+
+
+@transaction.atomic
+def metric_snapshot_post(*, agent: Agent, membership, data) -> dict:
+    _check_metric_role(membership)
+    clean, errors = metrics.validate_snapshot(data)
+    if errors:
+        raise InvalidInput(errors)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    return _save_snapshot(locked, clean, membership)
+
+
+def _in_words(breach) -> str:
+    """A breach for people: fractions as percentages."""
+    label = breach.threshold.replace("_", " ").capitalize()
+    if breach.threshold in ("policy_violations", "calls_per_hour"):
+        value, limit = f"{breach.value:g}", f"{breach.limit:g}"
+    else:
+        value, limit = f"{breach.value:.1%}", f"{breach.limit:.1%}"
+    side = "below" if breach.value < breach.limit else "above"
+    return f"{label} {value} is {side} the alert limit of {limit}."
+
+
+def _notify_operators(agent: Agent, breaches) -> None:
+    emails = list(
+        Membership.objects.filter(organization=agent.organization, is_operator=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    lines = "\n".join(f"- {_in_words(b)}" for b in breaches)
+    try:
+        send_mail(
+            subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
+            message=(
+                f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
+                f"suspended:\n{lines}\n\nAn approver resumes it from the agent page once it is "
+                "safe."
+            ),
+            from_email=None,
+            recipient_list=emails,
+        )
+    except Exception:  # a mail server down must not undo the suspension
+        logger.exception("Could not notify operators of %s's suspension", agent)
+
+
+CSV_INTEGER_FIELDS = (*metrics.COUNT_FIELDS, *metrics.OPTIONAL_COUNT_FIELDS)
+
+
+def parse_csv(text: str) -> list[dict]:
+    """Rows of a metrics CSV (header row of field names) as dicts of typed values; a cell that
+    does not parse stays a string so validation names it."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise InvalidInput({"file": ["The file is empty: it needs a header row and data rows."]})
+    unknown = [f for f in reader.fieldnames if f and f.strip() not in metrics.ALL_FIELDS]
+    if unknown:
+        raise InvalidInput(
+            {
+                "file": [
+                    f"Unknown column(s) {', '.join(unknown)}: use {', '.join(metrics.ALL_FIELDS)}."
+                ]
+            }
+        )
+    rows = []
+    for raw in reader:
+        row: dict = {}
+        for key, value in raw.items():
+            if key is None:
+                continue
+            key, value = key.strip(), (value or "").strip()
+            if value == "":
+                row[key] = None
+            elif key in ("period_start", "period_end"):
+                row[key] = value
+            elif key in CSV_INTEGER_FIELDS:
+                try:
+                    row[key] = int(value)
+                except ValueError:
+                    row[key] = value
+            else:
+                try:
+                    row[key] = float(value)
+                except ValueError:
+                    row[key] = value
+        rows.append(row)
+    if not rows:
+        raise InvalidInput({"file": ["The file has a header but no data rows."]})
+    if len(rows) > 5000:
+        raise InvalidInput({"file": ["At most 5000 rows per upload."]})
+    return rows
+
+
+def csv_preview(rows: list[dict]) -> list[dict]:
+    """Per row: the clean values, the derived figures and the errors (pure, nothing saved)."""
+    preview = []
+    for index, row in enumerate(rows, start=1):
+        clean, errors = metrics.validate_snapshot(row)
+        preview.append(
+            {
+                "row": index,
+                "values": row,
+                "errors": errors,
+                "figures": None if errors else metrics.derived_figures(clean),
+            }
+        )
+    return preview
+
+
+@transaction.atomic
+def metric_snapshots_import(*, agent: Agent, membership, rows: list[dict]) -> list[dict]:
+    """Save every row or none: any bad row refuses the whole file."""
+    _check_metric_role(membership)
+    errors = {}
+    cleaned = []
+    for index, row in enumerate(rows, start=1):
+        clean, row_errors = metrics.validate_snapshot(row)
+        for field, messages in row_errors.items():
+            errors[f"rows.{index}.{field}"] = messages
+        cleaned.append(clean)
+    if errors:
+        raise InvalidInput(errors)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    return [_save_snapshot(locked, clean, membership) for clean in cleaned]
+
+
+@transaction.atomic
+def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
+    if Role.ADMIN not in membership.roles:
+        raise Forbidden("Only an admin may change an agent's thresholds.")
+    if not isinstance(data, dict):
+        raise InvalidInput({"__all__": ["Send an object of thresholds."]})
+    errors: dict = {}
+    clean: dict = {}
+    for key, value in data.items():
+        if key not in THRESHOLD_FIELDS:
+            errors[key] = [f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}."]
+        elif key == "advance_error_mode":
+            if value not in AgentThresholds.ErrorMode.values:
+                errors[key] = ["Choose baseline or fixed."]
+            else:
+                clean[key] = value
+        elif key in ("stabilization_weeks", "alert_policy_violations_max"):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+                errors[key] = ["Must be a whole number from 0 to 1000."]
+            else:
+                clean[key] = value
+        elif value is None and key == "advance_error_max":
+            clean[key] = None
+        else:
+            error = rules.non_negative_number_error(value)
+            if error is None and value > 1:
+                error = "Must be a fraction from 0 to 1."
+            if error:
+                errors[key] = [error]
+            else:
+                clean[key] = float(value)
+    row, _ = AgentThresholds.objects.select_for_update().get_or_create(agent=agent)
+    mode = clean.get("advance_error_mode", row.advance_error_mode)
+    fixed = clean.get("advance_error_max", row.advance_error_max)
+    if mode == "fixed" and fixed is None:
+        errors["advance_error_max"] = ["Give the fixed error-rate fraction (0 to 1)."]
+    if errors:
+        raise InvalidInput(errors)
+    before = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
+    for key, value in clean.items():
+        setattr(row, key, value)
+    after = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
+    changed = [name for name in THRESHOLD_FIELDS if before[name] != after[name]]
+    if changed:
+        row.updated_by = membership.user
+        row.updated_at = timezone.now()
+        row.save()
+        audit_record(
+            organization=agent.organization,
+            actor=membership.user,
+            action="agent.thresholds_changed",
+            target=agent,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+        alerts = [name for name in changed if name in ALERT_FIELDS]
+        if alerts:
+            gate_review(agent, 4, membership.user, "alert thresholds changed: " + ", ".join(alerts))
+    return row
+
+
+def production_since(agent: Agent):
+    """When phase 4 went to go for the current run in production: the first go on phase 4
+    after its last no-go."""
+    decisions = GateDecision.objects.filter(gate__agent=agent, gate__phase=4).order_by(
+        "decided_at", "id"
+    )
+    since = None
+    for decision in decisions:
+        if decision.decision == "no_go":
+            since = None
+        elif since is None:
+            since = decision.decided_at
+    return since
+
+
+def latest_snapshot(agent: Agent) -> MetricSnapshot | None:
+    return MetricSnapshot.objects.filter(agent=agent).order_by("-period_end", "-id").first()
+
+
+def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metrics.Reason]:
+    now = now or timezone.now()
+    states = {g.phase: g.state for g in Gate.objects.filter(agent=agent)}
+    latest = latest_snapshot(agent)
+    values = latest.values() if latest else None
+    return metrics.advance_reasons(
+        horizon=agent.horizon or None,
+        in_production=rules.in_production(states),
+        suspended=agent.is_suspended,
+        production_since=production_since(agent),
+        now=now,
+        latest=values,
+        figures=metrics.derived_figures(values) if values else None,
+        thresholds=thresholds_of(agent),
+        decider_is_owner=membership.user_id == agent.owner_id,
+    )
+
+
+@transaction.atomic
+def horizon_advance(*, agent: Agent, membership, rationale) -> HorizonDecision:
+    if Role.APPROVER not in membership.roles:
+        raise Forbidden("Only an approver may advance a horizon.")
+    if not isinstance(rationale, str) or not rationale.strip():
+        raise InvalidInput({"rationale": ["Write the rationale for this advance."]})
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    reasons = horizon_advance_reasons(agent=locked, membership=membership)
+    if reasons:
+        raise Conflict(
+            "The horizon cannot advance yet.",
+            [ConflictReason(r.code, r.message, dict(r.extra)) for r in reasons],
+        )
+    target = metrics.next_horizon(locked.horizon)
+    latest = latest_snapshot(locked)
+    decision = HorizonDecision.objects.create(
+        agent=locked,
+        from_horizon=locked.horizon,
+        to_horizon=target,
+        rationale=rationale.strip(),
+        figures=metrics.derived_figures(latest.values()),
+        decided_by=membership.user,
+    )
+    Agent.objects.filter(pk=locked.pk).update(horizon=target, updated_at=timezone.now())
+    audit_record(
+        organization=locked.organization,
+        actor=membership.user,
+        action="agent.horizon_advanced",
+        target=locked,
+        before={"horizon": locked.horizon},
+        after={"horizon": target, "rationale": decision.rationale, "figures": decision.figures},
+    )
+    return decision

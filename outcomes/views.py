@@ -1,0 +1,394 @@
+"""Outcome pages of an agent (docs/rules.md §3–4): its metrics and horizon, a horizon advance and
+its thresholds. Posting snapshots (a form or a CSV upload) is in outcomes/snapshot_views.py.
+
+Each view reads through the selectors or writes through one service of outcomes/services.py;
+the services decide (roles, rules) and their errors become messages and field errors here.
+Another organization's agent is a 404 on every URL.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.models import Agent
+from agents.selectors import risk_assessment_list
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.roles import (
+    can_advance_horizon,
+    can_change_thresholds,
+    can_post_metrics,
+    can_review_permissions,
+)
+from core.tenancy import member_required
+from gates import rules
+from gates.models import Gate
+from gates.selectors import agent_get, gate_states
+
+from . import charts, metrics
+from . import services as metric_services
+from .charts import duration, number, percent
+from .forms import (
+    AdvanceForm,
+    SnapshotForm,
+    ThresholdsForm,
+)
+from .selectors import horizon_decision_list, snapshot_queryset, snapshot_series
+
+PAGE_SIZE = 25
+HORIZON_LABELS = dict(Agent.Horizon.choices)
+FIELD_LABELS = {name: field.label for name, field in SnapshotForm.base_fields.items()}
+RATE_THRESHOLDS = {"error_rate", "escalation_frequency", "task_completion_rate"}
+BREACH_LABELS = {
+    "error_rate": "Error rate",
+    "escalation_frequency": "Escalation frequency",
+    "task_completion_rate": "Task completion rate",
+    "failed_tool_calls": "Failed tool calls per task",
+    "policy_violations": "Policy violations",
+    "quality_score": "Quality score",
+    "calls_per_hour": "Calls per hour",
+}
+
+
+BELOW_THRESHOLDS = {"task_completion_rate", "quality_score"}
+
+
+def _agent(request, pk) -> Agent:
+    return agent_get(organization=request.membership.organization, pk=pk)
+
+
+def breach_text(breach) -> str:
+    """A breach (a Breach or its stored dict) in page words: rates as percentages."""
+    get = breach.get if isinstance(breach, dict) else lambda k: getattr(breach, k)
+    name, value, limit = get("threshold"), get("value"), get("limit")
+    label = BREACH_LABELS.get(name, str(name).replace("_", " ").capitalize())
+    if name in RATE_THRESHOLDS or name == "failed_tool_calls":
+        shown, shown_limit = percent(value), percent(limit)
+    elif name == "quality_score":
+        shown, shown_limit = f"{value:.2f}", f"{limit:g}"
+    else:
+        shown, shown_limit = f"{value:g}", f"{limit:g}"
+    word = "below" if name in BELOW_THRESHOLDS else "above"
+    return f"{label} {shown} is {word} {shown_limit}."
+
+
+def _breach_message(agent, result: dict) -> str:
+    texts = " ".join(breach_text(b) for b in result["breaches"])
+    if result["suspended"]:
+        return f"Alert threshold crossed: {texts} {agent.name} was suspended automatically."
+    return f"Alert threshold crossed: {texts} {agent.name} was already suspended."
+
+
+def _comparison(delta: float | None, *, better: str, worse: str, same: str) -> dict:
+    if delta is None:
+        return {"text": "", "tone": ""}
+    if abs(delta) < 1e-12:
+        return {"text": same, "tone": "same"}
+    if delta > 0:
+        return {"text": better.format(percent(delta)), "tone": "better"}
+    return {"text": worse.format(percent(-delta)), "tone": "worse"}
+
+
+def _points(difference: float) -> str:
+    """A difference of two rates in percentage points: 0.026 -> "2.6 percentage points"."""
+    return percent(difference).removesuffix("%") + " percentage points"
+
+
+def _outcomes(latest, t: metrics.Thresholds) -> list[dict]:
+    """The latest snapshot's figures as cards: value, the human baseline, better or worse."""
+    values = latest.values()
+    f = metrics.derived_figures(values)
+    no_tasks = "No tasks in this period: the rate has no denominator."
+    error_fixed = t.advance_error_mode == "fixed" and t.advance_error_max is not None
+    error_limit = t.advance_error_max if error_fixed else values["baseline_error_rate"]
+    vs_people = f["error_rate_vs_baseline"]
+    if vs_people is None:
+        error_compare = {"text": "", "tone": ""}
+    elif abs(vs_people) < 1e-12:
+        error_compare = {"text": "the same as people", "tone": "same"}
+    elif vs_people < 0:
+        error_compare = {
+            "text": f"{_points(-vs_people)} better than people",
+            "tone": "better",
+        }
+    else:
+        error_compare = {"text": f"{_points(vs_people)} worse than people", "tone": "worse"}
+    return [
+        {
+            "key": "task_completion_rate",
+            "label": "Task completion rate",
+            "value": percent(f["task_completion_rate"]),
+            "null_reason": no_tasks if f["task_completion_rate"] is None else "",
+            "detail": f"{values['tasks_completed']:,} of {values['tasks']:,} tasks",
+            "target": f"Advance needs ≥ {percent(t.advance_completion_min)}; "
+            f"alert below {percent(t.alert_completion_min)}",
+            "meets": None
+            if f["task_completion_rate"] is None
+            else f["task_completion_rate"] >= t.advance_completion_min,
+        },
+        {
+            "key": "escalation_frequency",
+            "label": "Escalation frequency",
+            "value": percent(f["escalation_frequency"]),
+            "null_reason": no_tasks if f["escalation_frequency"] is None else "",
+            "detail": f"{values['escalations']:,} escalations",
+            "target": f"Advance needs ≤ {percent(t.advance_escalation_max)}; "
+            f"alert above {percent(t.alert_escalation_max)}",
+            "meets": None
+            if f["escalation_frequency"] is None
+            else f["escalation_frequency"] <= t.advance_escalation_max,
+        },
+        {
+            "key": "error_rate",
+            "label": "Error rate",
+            "value": percent(f["error_rate"]),
+            "null_reason": no_tasks if f["error_rate"] is None else "",
+            "baseline": percent(values["baseline_error_rate"]),
+            "compare": error_compare,
+            "detail": f"{values['errors']:,} errors",
+            "target": (
+                f"Advance needs ≤ {percent(error_limit)}"
+                if error_fixed
+                else "Advance needs ≤ people's rate"
+            )
+            + f"; alert above {percent(t.alert_error_rate_max)}",
+            "meets": None if f["error_rate"] is None else f["error_rate"] <= error_limit,
+        },
+        {
+            "key": "cost_per_resolved_case",
+            "label": "Cost per resolved case",
+            "value": number(f["cost_per_resolved_case"]),
+            "null_reason": "No task was completed in this period: cost per resolved case has "
+            "no denominator."
+            if f["cost_per_resolved_case"] is None
+            else "",
+            "baseline": number(values["baseline_cost_per_case"]),
+            "compare": _comparison(
+                f["cost_reduction"],
+                better="{} cheaper than people",
+                worse="{} more expensive than people",
+                same="the same as people",
+            ),
+            "compare_null": "People's cost per case is 0: no comparison."
+            if f["cost_per_resolved_case"] is not None and f["cost_reduction"] is None
+            else "",
+            "detail": f"{number(values['cost'])} in total",
+        },
+        {
+            "key": "cycle_time",
+            "label": "Average cycle time",
+            "value": duration(values["avg_cycle_time_s"]),
+            "null_reason": "",
+            "baseline": duration(values["baseline_cycle_time_s"]),
+            "compare": _comparison(
+                f["cycle_time_reduction"],
+                better="{} faster than people",
+                worse="{} slower than people",
+                same="as fast as people",
+            ),
+            "compare_null": "People's cycle time is 0: no comparison."
+            if f["cycle_time_reduction"] is None
+            else "",
+        },
+    ]
+
+
+def _snapshot_row(snapshot) -> dict:
+    values = snapshot.values()
+    figures = metrics.derived_figures(values)
+    return {
+        "snapshot": snapshot,
+        "figures": figures,
+        "breaches": [breach_text(b) for b in snapshot.breaches],
+        "signals": [
+            (label, shown)
+            for label, shown in (
+                ("failed tool calls", snapshot.failed_tool_calls),
+                ("policy violations", snapshot.policy_violations),
+                (
+                    "quality",
+                    None if snapshot.quality_score is None else f"{snapshot.quality_score:.2f}",
+                ),
+                (
+                    "calls/h",
+                    None if snapshot.calls_per_hour is None else f"{snapshot.calls_per_hour:g}",
+                ),
+            )
+            if shown is not None
+        ],
+    }
+
+
+def _horizon(agent, states, reasons, roles) -> dict:
+    current = agent.horizon or ""
+    target = metrics.next_horizon(current) if current else None
+    return {
+        "current": current,
+        "label": HORIZON_LABELS.get(current, "Not in production"),
+        "in_production": rules.in_production(states),
+        "next": target,
+        "next_label": HORIZON_LABELS.get(target, "") if target else "",
+        "steps": [
+            {
+                "key": key,
+                "label": label,
+                "state": (
+                    "current"
+                    if key == current
+                    else "done"
+                    if current and metrics.HORIZONS.index(key) < metrics.HORIZONS.index(current)
+                    else "later"
+                ),
+            }
+            for key, label in Agent.Horizon.choices
+        ],
+        "reasons": reasons,
+        "owner_blocked": any(r.code == "owner_cannot_decide" for r in reasons),
+        "can_advance": can_advance_horizon(roles),
+    }
+
+
+def _curl_example(request, agent) -> str:
+    url = request.build_absolute_uri(f"/api/v1/agents/{agent.pk}/metrics")
+    body = (
+        '{"period_start": "2025-01-01", "period_end": "2025-01-31",\n'
+        '       "tasks": 1200, "tasks_completed": 1104, "escalations": 96, "errors": 30,\n'
+        '       "cost": 1850.0, "avg_cycle_time_s": 240,\n'
+        '       "baseline_cost_per_case": 6.5, "baseline_cycle_time_s": 1800,\n'
+        '       "baseline_error_rate": 0.04}'
+    )
+    return (
+        f"curl -X POST {url} \\\n"
+        '  -H "Authorization: Bearer $READINESS_TOKEN" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'"
+    )
+
+
+def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200):
+    roles = request.membership.roles
+    thresholds = metric_services.thresholds_of(agent)
+    latest = metric_services.latest_snapshot(agent)
+    reasons = metric_services.horizon_advance_reasons(agent=agent, membership=request.membership)
+    if not can_advance_horizon(roles):
+        reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
+    states = gate_states(agent)
+    points = snapshot_series(agent=agent)
+    page = Paginator(snapshot_queryset(agent=agent), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "outcomes/agent.html",
+        {
+            "agent": agent,
+            "latest": latest,
+            "latest_breaches": [breach_text(b) for b in latest.breaches] if latest else [],
+            "outcomes": _outcomes(latest, thresholds) if latest else [],
+            "latest_signals": _snapshot_row(latest)["signals"] if latest else [],
+            "thresholds": thresholds,
+            "horizon": _horizon(agent, states, reasons, roles),
+            "advance_form": advance_form or AdvanceForm(),
+            "refusal": refusal,
+            "decisions": horizon_decision_list(agent=agent),
+            "risk_assessments": risk_assessment_list(agent=agent),
+            "page": page,
+            "rows": [_snapshot_row(s) for s in page],
+            "rates_chart": charts.rates_chart(points, thresholds),
+            "baseline_chart": charts.baseline_chart(points),
+            "curl_example": _curl_example(request, agent) if latest is None else "",
+            "can_post": can_post_metrics(roles),
+            "can_review": can_review_permissions(roles),
+            "can_change_thresholds": can_change_thresholds(roles),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@member_required
+def agent_metrics(request, pk):
+    return _metrics_page(request, _agent(request, pk))
+
+
+@require_POST
+@member_required(allow=can_advance_horizon)
+def horizon_advance(request, pk):
+    agent = _agent(request, pk)
+    form = AdvanceForm(request.POST)
+    if not form.is_valid():
+        return _metrics_page(request, agent, advance_form=form, status=400)
+    try:
+        decision = metric_services.horizon_advance(
+            agent=agent, membership=request.membership, rationale=form.cleaned_data["rationale"]
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from error
+    except InvalidInput as error:
+        form.add_service_errors(error.errors)
+        return _metrics_page(request, agent, advance_form=form, status=400)
+    except Conflict as conflict:
+        return _metrics_page(
+            request,
+            _agent(request, pk),
+            advance_form=form,
+            refusal={"title": conflict.detail, "reasons": [r.message for r in conflict.reasons]},
+            status=409,
+        )
+    messages.success(
+        request,
+        f"“{agent.name}” advanced from {HORIZON_LABELS[decision.from_horizon].lower()} to "
+        f"{HORIZON_LABELS[decision.to_horizon].lower()}.",
+    )
+    return redirect("outcomes:agent", pk=agent.pk)
+
+
+def _thresholds_page(request, agent, form, *, status=200):
+    states = gate_states(agent)
+    return render(
+        request,
+        "outcomes/thresholds.html",
+        {
+            "agent": agent,
+            "form": form,
+            "phase4_at_go": states.get(4) == Gate.State.GO,
+            "can_change": can_change_thresholds(request.membership.roles),
+        },
+        status=status,
+    )
+
+
+@member_required
+def thresholds_edit(request, pk):
+    """Every member reads the thresholds; only an admin changes them."""
+    agent = _agent(request, pk)
+    can_change = can_change_thresholds(request.membership.roles)
+    if request.method != "POST":
+        form = ThresholdsForm(
+            thresholds=metric_services.thresholds_of(agent), read_only=not can_change
+        )
+        return _thresholds_page(request, agent, form)
+    if not can_change:
+        raise PermissionDenied("Only an admin may change an agent's thresholds.")
+    form = ThresholdsForm(request.POST, thresholds=metric_services.thresholds_of(agent))
+    if form.is_valid():
+        data = form.service_data()
+        if not data:
+            messages.info(request, "Nothing changed in the thresholds.")
+            return redirect("outcomes:thresholds", pk=agent.pk)
+        phase4_was_go = gate_states(agent).get(4) == Gate.State.GO
+        try:
+            metric_services.thresholds_update(agent=agent, membership=request.membership, data=data)
+        except Forbidden as error:
+            raise PermissionDenied(error.detail) from error
+        except InvalidInput as error:
+            form.add_service_errors(error.errors)
+        else:
+            messages.success(request, f"Saved the thresholds of “{agent.name}”.")
+            if phase4_was_go and set(data) & set(metric_services.ALERT_FIELDS):
+                messages.warning(
+                    request,
+                    "Phase 4 was at go: changing alert thresholds sent it to needs review "
+                    "until an approver decides again.",
+                )
+            return redirect("outcomes:thresholds", pk=agent.pk)
+    return _thresholds_page(request, agent, form, status=400)

@@ -1,0 +1,46 @@
+"""Writes that span rooms, each in one transaction: registering an agent opens its four gates;
+editing its records, or revoking a tool permission, sends the gates those records govern to
+review (docs/rules.md §2). The registry (agents.services) and the gates (gates.services) each
+do their part; this module joins them, so that neither room imports the other's writes."""
+
+from django.db import transaction
+
+from agents import services as registry
+from agents.models import Agent, ToolPermission
+from gates import services as gates
+
+
+@transaction.atomic
+def agent_create(*, membership, data: dict) -> Agent:
+    """Register an agent with its records, and open its four gates."""
+    agent = registry.agent_records_create(membership=membership, data=data)
+    gates.gates_open(agent=agent)
+    return agent
+
+
+@transaction.atomic
+def agent_update(
+    *, agent: Agent, membership, data: dict, expected_version: int | None = None
+) -> Agent:
+    """Change any record fields (lists are replaced whole). A change to a gate's governance
+    records sends that gate, if at go, to needs_review."""
+    updated, changed = registry.agent_records_update(
+        agent=agent, membership=membership, data=data, expected_version=expected_version
+    )
+    gates.gates_review_changes(agent=updated, changed=changed, actor=membership.user)
+    return updated
+
+
+@transaction.atomic
+def tool_permission_review(
+    *, agent: Agent, membership, permission_id, action: str
+) -> ToolPermission | None:
+    """Revoke a tool permission (phase 1, if at go, then needs review) or mark it reviewed
+    today. Answers the reviewed permission, or None when it was revoked."""
+    permission, revoked = registry.tool_permission_decide(
+        agent=agent, membership=membership, permission_id=permission_id, action=action
+    )
+    if not revoked:
+        return permission
+    gates.gate_review(agent, 1, membership.user, f"tool permission {permission.tool} revoked")
+    return None
