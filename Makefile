@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run      start the app at http://$(HOST):$(PORT)/ (web + Celery worker; HOST, PORT)"
 	@echo "make test     everything CI checks: lint, suite on SQLite, suite on PostgreSQL"
-	@echo "make lint     ruff check, ruff format --check, mypy (domain rules), bandit"
+	@echo "make lint     ruff check, ruff format --check, mypy (domain rules), import contracts, bandit"
 	@echo "make format   ruff format and ruff check --fix"
 	@echo "make bench    run the scripts in benchmarks/"
 	@echo "make audit    pip-audit of the installed packages (needs the network)"
@@ -67,6 +67,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/bandit -c pyproject.toml -r . -q
 
 format: venv

@@ -31,7 +31,7 @@ class Agent(models.Model):
     current_prompt = models.ForeignKey(
         "gates.PromptVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Guardrail limits (SPEC §2); empty means no limit set.
+    # Guardrail limits (docs/rules.md §2); empty means no limit set.
     api_calls_per_hour = models.PositiveIntegerField(null=True, blank=True)
     tokens_per_session = models.PositiveIntegerField(null=True, blank=True)
     sequential_actions_before_confirmation = models.PositiveIntegerField(null=True, blank=True)

@@ -91,7 +91,7 @@ class GuardrailsIn(Schema):
 
 
 class RecordsIn(Schema):
-    """The records of SPEC §2; each list sent replaces the agent's whole list."""
+    """The records of docs/rules.md §2; each list sent replaces the agent's whole list."""
 
     purpose: StrictStr | None = None
     business_unit: StrictStr | None = None

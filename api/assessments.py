@@ -1,4 +1,4 @@
-"""/api/v1/framework and /api/v1/assessments (shared/API.md)."""
+"""/api/v1/framework and /api/v1/assessments (docs/api.md)."""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal

@@ -1,4 +1,4 @@
-"""/api/v1/agents/{id}/metrics, /thresholds and /horizon/advance (shared/API.md, SPEC §3–4).
+"""/api/v1/agents/{id}/metrics, /thresholds and /horizon/advance (docs/api.md, docs/rules.md §3–4).
 
 Snapshots are pushed by observability tools with an assessor's, operator's or admin's token;
 each is checked against the agent's alert thresholds, and a breach suspends the agent through
@@ -13,7 +13,7 @@ from pydantic import Field, StrictStr, WithJsonSchema
 
 from core.roles import can_advance_horizon, can_change_thresholds, can_post_metrics
 from outcomes import metrics
-from outcomes import services as metric_services
+from outcomes import services as outcome_services
 from outcomes.models import MetricSnapshot
 
 from .auth import MemberToken, member
@@ -128,7 +128,7 @@ def metrics_post(request, agent_id: str, payload: SnapshotIn):
     """Push one period's metrics. 400 names every bad field and saves nothing; a snapshot that
     crosses an alert threshold suspends the agent (`"suspended": true`, with the breaches)."""
     data = {k: v for k, v in payload.model_dump().items() if v is not None}
-    result = metric_services.metric_snapshot_post(
+    result = outcome_services.metric_snapshot_post(
         agent=request.tenant_objects["agent_id"], membership=request.auth, data=data
     )
     return Status(201, {**snapshot_out(result["snapshot"]), "suspended": result["suspended"]})
@@ -162,8 +162,8 @@ class ThresholdsOut(Schema):
 
 
 def thresholds_out(agent) -> dict:
-    t = metric_services.thresholds_of(agent)
-    return {name: getattr(t, name) for name in metric_services.THRESHOLD_FIELDS} | {
+    t = outcome_services.thresholds_of(agent)
+    return {name: getattr(t, name) for name in outcome_services.THRESHOLD_FIELDS} | {
         "api_calls_per_hour_limit": agent.api_calls_per_hour
     }
 
@@ -180,7 +180,7 @@ def thresholds_patch(request, agent_id: str, payload: Body[dict[str, Any]]):
     """Change any thresholds (admin). Fractions outside 0–1 are 400; changing an alert
     threshold sends phase 4, if at go, to needs_review."""
     agent = request.tenant_objects["agent_id"]
-    metric_services.thresholds_update(agent=agent, membership=request.auth, data=payload)
+    outcome_services.thresholds_update(agent=agent, membership=request.auth, data=payload)
     return thresholds_out(agent)
 
 
@@ -205,7 +205,7 @@ def horizon_advance(request, agent_id: str, payload: AdvanceIn):
     """Advance to the next rollout horizon (approver, not the owner). 409 lists each reason:
     the figures that fall short of their thresholds, the weeks of stabilization left, a
     suspended agent, one not in production."""
-    decision = metric_services.horizon_advance(
+    decision = outcome_services.horizon_advance(
         agent=request.tenant_objects["agent_id"],
         membership=request.auth,
         rationale=payload.rationale,

@@ -1,4 +1,4 @@
-"""/api/v1/reports (shared/API.md "Board reports")."""
+"""/api/v1/reports (docs/api.md "Board reports")."""
 
 from datetime import date, datetime
 from typing import Literal

@@ -115,7 +115,7 @@ class ScoreInline(admin.TabularInline):
 
 @admin.register(Assessment)
 class AssessmentAdmin(OrganizationScopedAdmin):
-    """A submitted assessment is read-only here as everywhere (SPEC §1)."""
+    """A submitted assessment is read-only here as everywhere (docs/rules.md §1)."""
 
     list_display = [
         "title",

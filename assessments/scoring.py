@@ -1,4 +1,4 @@
-"""Readiness scoring (shared/SPEC.md §1) as pure functions: no Django, no database.
+"""Readiness scoring (docs/rules.md §1) as pure functions: no Django, no database.
 
 The framework arrives as a `FrameworkShape` (plain values), the scores as a mapping of
 criterion key to an integer 1..5. The same `assessment_result` serves the pages, the API
@@ -147,7 +147,7 @@ def _best_raise(current: tuple[int, ...], offset: int, points: int) -> tuple[tup
 
 
 def way_to_ready(shape: FrameworkShape, scores: Mapping[str, int]) -> tuple[Change, ...]:
-    """The smallest set of score increases that makes the verdict `ready` (SPEC §1).
+    """The smallest set of score increases that makes the verdict `ready` (docs/rules.md §1).
 
     Order of preference: fewest points added; then fewest criteria changed; then the changed
     criteria earliest in the framework (positions sorted, compared lexicographically); then

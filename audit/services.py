@@ -1,4 +1,4 @@
-"""Writing to and verifying the audit trail (shared/SPEC.md §6)."""
+"""Writing to and verifying the audit trail (docs/rules.md §6)."""
 
 import json
 import math

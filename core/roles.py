@@ -1,4 +1,4 @@
-"""The five roles of shared/SPEC.md and the permission questions asked of them.
+"""The five roles of docs/rules.md and the permission questions asked of them.
 
 Roles add up; none includes another. Every "may this member do X" question has one helper
 here, so views, API handlers and templates never test role names themselves.
@@ -49,8 +49,9 @@ def can_view_audit_log(roles: frozenset[Role] | set[Role]) -> bool:
     return Role.ADMIN in roles
 
 
-# Agents (SPEC "Who may do what"). The owner rule (an approver never decides on an agent they own)
-# is a rule of the agent, checked by agents.rules / agents.services, not a role question.
+# Agents (docs/rules.md, "Who may do what"). The owner rule (an approver never decides on an
+# agent they own)
+# is a rule of the agent, checked by gates.rules / gates.services, not a role question.
 
 
 def can_edit_agent(roles: frozenset[Role] | set[Role]) -> bool:
@@ -80,7 +81,7 @@ def can_manage_agent_tokens(roles: frozenset[Role] | set[Role]) -> bool:
     return Role.ADMIN in roles
 
 
-# Outcome metrics, thresholds, horizons and permission reviews (SPEC §3-4).
+# Outcome metrics, thresholds, horizons and permission reviews (docs/rules.md §3-4).
 
 
 def can_post_metrics(roles: frozenset[Role] | set[Role]) -> bool:

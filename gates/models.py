@@ -11,7 +11,7 @@ from core.append_only import AppendOnly
 
 
 class PromptVersion(models.Model):
-    """A prompt version posted by CI, with the deployment gate's answer (SPEC §2)."""
+    """A prompt version posted by CI, with the deployment gate's answer (docs/rules.md §2)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="prompt_versions")
     tag = models.CharField(max_length=100)

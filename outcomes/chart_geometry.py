@@ -125,7 +125,7 @@ class MetricPoint:
 
 
 def metric_point(values: Mapping, breaches: Iterable[str] = ()) -> MetricPoint:
-    """A chart point from a snapshot's values (the SPEC §3 fields) and the names of the
+    """A chart point from a snapshot's values (the docs/rules.md §3 fields) and the names of the
     alert thresholds it crossed."""
     figures = metrics.derived_figures(values)
     return MetricPoint(

@@ -15,6 +15,7 @@ A figure that is None (its denominator was zero) draws no point, and the line br
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 
 from . import metrics
@@ -99,6 +100,11 @@ def _threshold_lines(t: metrics.Thresholds) -> list[dict]:
     ]
 
 
+def _figure(point: MetricPoint, *, key: str) -> float | None:
+    value: float | None = getattr(point, key)
+    return value
+
+
 def rates_chart(
     points: Iterable[MetricPoint],
     thresholds: metrics.Thresholds,
@@ -129,7 +135,7 @@ def rates_chart(
     def y_of(fraction: float) -> float:
         return px(bottom - plot_height * min(max(fraction, 0.0), 1.0))
 
-    series = []
+    series: list[dict] = []
     for key, name, colour, shape in RATE_SERIES:
 
         def title(point, v, name=name, key=key):
@@ -140,7 +146,7 @@ def rates_chart(
 
         drawn, segments = make_series(
             points,
-            value=lambda p, key=key: getattr(p, key),
+            value=functools.partial(_figure, key=key),
             x_of=x_of,
             y_of=y_of,
             title=title,
@@ -182,12 +188,12 @@ def rates_chart(
                 "thin": True,
             }
         )
-        latest = points[-1].baseline_error_rate
+        people = points[-1].baseline_error_rate
         lines.append(
             {
                 "kind": "advance",
                 "figure": "error",
-                "value": latest,
+                "value": people,
                 "colour": ERROR,
                 "text_colour": TEXT_COLOURS[ERROR],
                 "dash": "",

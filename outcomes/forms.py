@@ -73,7 +73,7 @@ def _number_field(*, label, help_text, integer=False, required=True, maximum=met
 
 
 class SnapshotForm(ServiceErrorsMixin, forms.Form):
-    """All the SPEC §3 fields of one period; the runtime signals are optional."""
+    """All the docs/rules.md §3 fields of one period; the runtime signals are optional."""
 
     period_start = forms.DateField(
         label="Period start",

@@ -1,4 +1,4 @@
-"""Outcome metrics, alert thresholds and horizon advance (shared/SPEC.md §3 and §4) as pure
+"""Outcome metrics, alert thresholds and horizon advance (docs/rules.md §3 and §4) as pure
 functions: plain values in, plain values out, no Django.
 
 Derived figures are fractions (pages show percentages). A figure whose denominator is zero
@@ -29,7 +29,7 @@ ALL_FIELDS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
 
 @dataclass(frozen=True)
 class Thresholds:
-    """An agent's advance and alert thresholds; the defaults are SPEC's."""
+    """An agent's advance and alert thresholds; the defaults are the rules'."""
 
     advance_completion_min: float = 0.90
     advance_escalation_max: float = 0.10
@@ -150,7 +150,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def derived_figures(s: Mapping) -> dict[str, float | None]:
-    """The SPEC §3 table, as fractions; None where a denominator is zero."""
+    """The docs/rules.md §3 table, as fractions; None where a denominator is zero."""
     tasks = s["tasks"]
     error_rate = _ratio(s["errors"], tasks)
     cost_per_case = _ratio(s["cost"], s["tasks_completed"])
@@ -177,7 +177,7 @@ def derived_figures(s: Mapping) -> dict[str, float | None]:
 def alert_breaches(
     s: Mapping, figures: Mapping[str, float | None], t: Thresholds, api_calls_limit: int | None
 ) -> list[Breach]:
-    """Every alert threshold the snapshot crosses (SPEC §4). None never fires."""
+    """Every alert threshold the snapshot crosses (docs/rules.md §4). None never fires."""
     breaches = []
 
     def above(name, value, limit, label):

@@ -24,7 +24,7 @@ THRESHOLD_FRACTIONS = (
 
 
 class AgentThresholds(models.Model):
-    """Per-agent advance and alert thresholds (SPEC §3–4); admins change them. The defaults
+    """Per-agent advance and alert thresholds (docs/rules.md §3–4); admins change them. The defaults
     are outcomes.metrics.Thresholds'."""
 
     class ErrorMode(models.TextChoices):
@@ -68,7 +68,7 @@ class AgentThresholds(models.Model):
 
 
 class MetricSnapshot(models.Model):
-    """One period's outcome metrics for an agent, against the human baseline (SPEC §3)."""
+    """One period's outcome metrics for an agent, against the human baseline (docs/rules.md §3)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="snapshots")
     period_start = models.DateField()

@@ -16,8 +16,7 @@ from core.roles import (
 )
 from core.tenancy import member_required
 
-from . import metrics
-from . import services as metric_services
+from . import metrics, services
 from .charts import percent
 from .forms import (
     ConfirmUploadForm,
@@ -68,16 +67,16 @@ def _snapshot_initial(latest) -> dict:
 @member_required(allow=can_post_metrics)
 def snapshot_new(request, pk):
     agent = _agent(request, pk)
-    thresholds = metric_services.thresholds_of(agent)
+    thresholds = services.thresholds_of(agent)
     form_kwargs = {"thresholds": thresholds, "api_calls_limit": agent.api_calls_per_hour}
     if request.method != "POST":
-        latest = metric_services.latest_snapshot(agent)
+        latest = services.latest_snapshot(agent)
         form = SnapshotForm(initial=_snapshot_initial(latest), **form_kwargs)
         return render(request, "outcomes/new.html", {"agent": agent, "form": form, "failed": False})
     form = SnapshotForm(request.POST, **form_kwargs)
     if form.is_valid():
         try:
-            result = metric_services.metric_snapshot_post(
+            result = services.metric_snapshot_post(
                 agent=agent, membership=request.membership, data=form.service_data()
             )
         except Forbidden as error:
@@ -206,14 +205,12 @@ def snapshot_upload(request, pk):
     if not form.is_valid():
         return _upload_page(request, agent, form, status=400)
     try:
-        rows = metric_services.parse_csv(form.cleaned_data["file"])
+        rows = services.parse_csv(form.cleaned_data["file"])
     except InvalidInput as error:
         form.add_service_errors(error.errors)
         return _upload_page(request, agent, form, status=400)
     name = request.FILES["file"].name
-    preview = _preview_rows(
-        metric_services.csv_preview(rows), agent, metric_services.thresholds_of(agent)
-    )
+    preview = _preview_rows(services.csv_preview(rows), agent, services.thresholds_of(agent))
     # bandit B105 is a false positive here: the pending upload's key, empty until the file is good.
     token = ""  # nosec B105
     if not any(row["errors"] for row in preview):
@@ -232,8 +229,8 @@ def _confirm_upload(request, agent):
         )
         return redirect("outcomes:upload", pk=agent.pk)
     try:
-        rows = metric_services.parse_csv(upload["text"])
-        results = metric_services.metric_snapshots_import(
+        rows = services.parse_csv(upload["text"])
+        results = services.metric_snapshots_import(
             agent=agent, membership=request.membership, rows=rows
         )
     except Forbidden as error:
@@ -241,9 +238,9 @@ def _confirm_upload(request, agent):
     except InvalidInput:
         # The rules changed between preview and confirm: show the rows again, nothing saved.
         preview = _preview_rows(
-            metric_services.csv_preview(metric_services.parse_csv(upload["text"])),
+            services.csv_preview(services.parse_csv(upload["text"])),
             agent,
-            metric_services.thresholds_of(agent),
+            services.thresholds_of(agent),
         )
         return _upload_page(
             request, agent, UploadForm(), preview=preview, name=upload["name"], status=400

@@ -26,8 +26,7 @@ from gates import rules
 from gates.models import Gate
 from gates.selectors import agent_get, gate_states
 
-from . import charts, metrics
-from . import services as metric_services
+from . import charts, metrics, services
 from .charts import duration, number, percent
 from .forms import (
     AdvanceForm,
@@ -268,9 +267,9 @@ def _curl_example(request, agent) -> str:
 
 def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200):
     roles = request.membership.roles
-    thresholds = metric_services.thresholds_of(agent)
-    latest = metric_services.latest_snapshot(agent)
-    reasons = metric_services.horizon_advance_reasons(agent=agent, membership=request.membership)
+    thresholds = services.thresholds_of(agent)
+    latest = services.latest_snapshot(agent)
+    reasons = services.horizon_advance_reasons(agent=agent, membership=request.membership)
     if not can_advance_horizon(roles):
         reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
     states = gate_states(agent)
@@ -318,7 +317,7 @@ def horizon_advance(request, pk):
     if not form.is_valid():
         return _metrics_page(request, agent, advance_form=form, status=400)
     try:
-        decision = metric_services.horizon_advance(
+        decision = services.horizon_advance(
             agent=agent, membership=request.membership, rationale=form.cleaned_data["rationale"]
         )
     except Forbidden as error:
@@ -363,13 +362,11 @@ def thresholds_edit(request, pk):
     agent = _agent(request, pk)
     can_change = can_change_thresholds(request.membership.roles)
     if request.method != "POST":
-        form = ThresholdsForm(
-            thresholds=metric_services.thresholds_of(agent), read_only=not can_change
-        )
+        form = ThresholdsForm(thresholds=services.thresholds_of(agent), read_only=not can_change)
         return _thresholds_page(request, agent, form)
     if not can_change:
         raise PermissionDenied("Only an admin may change an agent's thresholds.")
-    form = ThresholdsForm(request.POST, thresholds=metric_services.thresholds_of(agent))
+    form = ThresholdsForm(request.POST, thresholds=services.thresholds_of(agent))
     if form.is_valid():
         data = form.service_data()
         if not data:
@@ -377,14 +374,14 @@ def thresholds_edit(request, pk):
             return redirect("outcomes:thresholds", pk=agent.pk)
         phase4_was_go = gate_states(agent).get(4) == Gate.State.GO
         try:
-            metric_services.thresholds_update(agent=agent, membership=request.membership, data=data)
+            services.thresholds_update(agent=agent, membership=request.membership, data=data)
         except Forbidden as error:
             raise PermissionDenied(error.detail) from error
         except InvalidInput as error:
             form.add_service_errors(error.errors)
         else:
             messages.success(request, f"Saved the thresholds of “{agent.name}”.")
-            if phase4_was_go and set(data) & set(metric_services.ALERT_FIELDS):
+            if phase4_was_go and set(data) & set(services.ALERT_FIELDS):
                 messages.warning(
                     request,
                     "Phase 4 was at go: changing alert thresholds sent it to needs review "

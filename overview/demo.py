@@ -14,7 +14,7 @@ from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
-from outcomes import services as metric_services
+from outcomes import services as outcome_services
 from overview import services as overview_services
 
 EVIDENCE = {
@@ -155,7 +155,7 @@ def seed_agents(organization, changes: list[str]) -> None:
     if agent:
         _go(agent, PHASES, assessor, approver)
         for data in _month_snapshots(6):
-            metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=data)
+            outcome_services.metric_snapshot_post(agent=agent, membership=assessor, data=data)
         drill = killswitch_services.drill_start(agent=agent, membership=operator)
         killswitch_services.agent_status_read(agent=agent)  # the runtime sees the stop
         killswitch_services.drill_end(agent=agent, drill=drill, membership=operator)
@@ -172,9 +172,9 @@ def seed_agents(organization, changes: list[str]) -> None:
         _go(agent, PHASES, assessor, approver)
         history = _month_snapshots(4, tasks=800)
         for data in history[:-1]:
-            metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=data)
+            outcome_services.metric_snapshot_post(agent=agent, membership=assessor, data=data)
         bad = {**history[-1], "errors": round(history[-1]["tasks"] * 0.14)}
-        metric_services.metric_snapshot_post(agent=agent, membership=operator, data=bad)
+        outcome_services.metric_snapshot_post(agent=agent, membership=operator, data=bad)
 
     # Phases 1-2 at go, phase 3 in progress; a tool nobody used for four months; never drilled.
     stale = (now - timedelta(days=120)).date().isoformat()

@@ -1,7 +1,7 @@
 """Board reports in the admin: to look at, never to add or edit.
 
-A report is a frozen snapshot with a recorded SHA-256 (SPEC §5): it is requested through the
-pages or the API (audited), rendered by the worker, and every field is read-only here.
+A report is a frozen snapshot with a recorded SHA-256 (docs/rules.md §5): it is requested through
+the pages or the API (audited), rendered by the worker, and every field is read-only here.
 """
 
 import json

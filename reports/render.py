@@ -12,7 +12,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments import charts
-from outcomes import charts as metric_charts
+from outcomes import charts as outcomes_charts
 from outcomes import metrics
 
 STATIC_SCHEME = "static:"
@@ -77,7 +77,7 @@ def outcome_charts(snapshot: dict) -> list[dict]:
     charts_per_agent = []
     for index, outcome in enumerate(snapshot.get("outcomes", [])):
         points = [
-            metric_charts.metric_point(
+            outcomes_charts.metric_point(
                 {
                     **values,
                     "period_start": date.fromisoformat(values["period_start"]),
@@ -91,10 +91,10 @@ def outcome_charts(snapshot: dict) -> list[dict]:
         charts_per_agent.append(
             {
                 "agent": outcome["agent"],
-                "rates": metric_charts.rates_chart(
+                "rates": outcomes_charts.rates_chart(
                     points, thresholds, chart_id=f"report-rates-{index}", width=680
                 ),
-                "baseline": metric_charts.baseline_chart(
+                "baseline": outcomes_charts.baseline_chart(
                     points, chart_id=f"report-baseline-{index}", width=680
                 ),
             }

@@ -1,4 +1,4 @@
-"""Request, render and verify board reports (shared/SPEC.md §5).
+"""Request, render and verify board reports (docs/rules.md §5).
 
 The request freezes a snapshot in its own transaction and queues the worker on commit; the
 worker renders only from the snapshot, stores the PDF through Django's storage API and

@@ -1,4 +1,4 @@
-"""Gather everything a board report shows into plain JSON, frozen at request (SPEC §5).
+"""Gather everything a board report shows into plain JSON, frozen at request (docs/rules.md §5).
 
 States (verdict, gates, suspensions) are as of the request; outcomes and the anomaly log cover
 the period. The renderer reads only this snapshot, so later edits never change a report.

@@ -1,4 +1,4 @@
-"""Board report pages (SPEC §5): ask for a report, watch it render, download and verify it.
+"""Board report pages (docs/rules.md §5): ask for a report, watch it render, download and verify it.
 
 Any member may do everything here. Each view reads through one selector or writes through one
 service; `report_get` makes another organization's report a 404 on every URL. Rendering never

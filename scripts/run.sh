@@ -49,7 +49,9 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-"$VENV/bin/celery" -A readiness worker --loglevel=INFO --concurrency=2 &
+# --beat: the worker also runs the scheduler (one process, nothing more to start).
+"$VENV/bin/celery" -A readiness worker --beat --schedule var/celerybeat-schedule \
+    --loglevel=INFO --concurrency=2 &
 worker_pid=$!
 
 "$VENV/bin/gunicorn" readiness.wsgi:application \
@@ -83,7 +85,7 @@ cat <<EOF
 
 ============================================================
  Readiness is running at http://$HOST:$PORT/
- (web server pid $web_pid, Celery worker pid $worker_pid)
+ (web server pid $web_pid, Celery worker and scheduler pid $worker_pid)
 
 $logins
 

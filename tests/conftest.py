@@ -12,6 +12,7 @@ from core.roles import Role
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 from .helpers import make_agent
+from .live import live_redis
 
 CRITERIA = [
     "ownership",
@@ -152,3 +153,10 @@ def agent(assessor):
     """A registered agent owned by the assessor "sam" (so the approver "april" may decide).
     Test modules with an agent of their own override this."""
     return make_agent(assessor)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """A real redis-server for the integration tests (make test installs it)."""
+    with live_redis() as url:
+        yield url

@@ -84,3 +84,20 @@ def test_compose_declares_the_four_services_with_health_checks(docker_compose):
         assert environment["REDIS_URL"].startswith("redis://")
         assert environment["DJANGO_SECRET_KEY"]
         assert environment["DJANGO_ALLOWED_HOSTS"]
+
+
+def test_compose_runs_exactly_one_scheduler(docker_compose):
+    # given the configuration as docker-compose resolves it
+    result = _compose(docker_compose, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+
+    # then exactly one service runs Celery beat, with a health check and the app's settings
+    beats = [name for name, s in services.items() if " beat" in str(s.get("command", ""))]
+    assert beats == ["beat"]
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+    assert "healthcheck" in services["beat"]
+    assert services["beat"]["environment"]["DJANGO_SETTINGS_MODULE"] == "readiness.settings.prod"
+    # and the worker does not run a second scheduler of its own
+    assert "--beat" not in str(services["worker"]["command"])
+    assert " -B" not in str(services["worker"]["command"])

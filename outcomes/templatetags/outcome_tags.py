@@ -4,7 +4,7 @@ A value that is not a number (a CSV cell that did not parse) is shown as it came
 
 from django import template
 
-from outcomes import charts as metric_charts
+from outcomes import charts as outcome_charts
 
 register = template.Library()
 
@@ -16,16 +16,16 @@ def _is_number(value) -> bool:
 @register.filter
 def pct(value) -> str:
     """A fraction as a percentage: 0.925 -> "92.5%"; None -> "—"."""
-    return metric_charts.percent(value) if _is_number(value) or value is None else str(value)
+    return outcome_charts.percent(value) if _is_number(value) or value is None else str(value)
 
 
 @register.filter
 def money(value) -> str:
     """A cost: 1234.5 -> "1,234.50"; None -> "—"."""
-    return metric_charts.number(value) if _is_number(value) or value is None else str(value)
+    return outcome_charts.number(value) if _is_number(value) or value is None else str(value)
 
 
 @register.filter
 def cycle(value) -> str:
     """A cycle time in seconds: 750 -> "12.5 min"; None -> "—"."""
-    return metric_charts.duration(value) if _is_number(value) or value is None else str(value)
+    return outcome_charts.duration(value) if _is_number(value) or value is None else str(value)

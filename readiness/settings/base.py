@@ -198,6 +198,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+
+# The scheduler (Celery beat): `make run` runs it inside the worker (`worker --beat`), the
+# compose file as exactly one `beat` service. Its heartbeat records when a worker last ran
+# something (core.WorkerHeartbeat), for the pages and rechecks that depend on it.
+HEARTBEAT_SECONDS = env.float("READINESS_HEARTBEAT_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "READINESS_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 MAILERS = {

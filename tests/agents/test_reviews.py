@@ -1,5 +1,5 @@
-"""Metric snapshots, thresholds, horizons, risk assessments and permission reviews through
-agents/metric_services.py (SPEC §3 and §4).
+"""Risk assessments and tool-permission reviews through agents/services.py and overview/services.py
+(docs/rules.md §4).
 
 Every write is role-checked (a refused call changes nothing) and audited; the audit chain still
 verifies after each test.

@@ -1,4 +1,5 @@
-"""The gate, prompt and kill-switch rules of SPEC §2 and §4, as pure functions (no database).
+"""The registry's rules as pure functions (no database): record numbers, the tool-permission review
+flags and changed fields (docs/rules.md §2 and §4).
 
 Every reason alone and all together, the 90-day edges with explicit UTC datetimes, and the phase
 of an agent for every combination of gate states against an independent definition.

@@ -1,4 +1,4 @@
-"""The agents API against shared/API.md and SPEC §2 and §4: registry, gates, prompt versions,
+"""The agents API against docs/api.md and docs/rules.md §2 and §4: registry, gates, prompt versions,
 kill switch, drills and the runtime's status read."""
 
 import io

@@ -1,4 +1,4 @@
-"""The framework and assessment API against shared/API.md."""
+"""The framework and assessment API against docs/api.md."""
 
 import json
 

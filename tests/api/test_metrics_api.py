@@ -1,4 +1,4 @@
-"""Metrics, thresholds and horizon advance through the API (shared/API.md, SPEC §3–4)."""
+"""Metrics, thresholds and horizon advance through the API (docs/api.md, docs/rules.md §3–4)."""
 
 import math
 from datetime import timedelta
@@ -13,7 +13,7 @@ from audit.services import audit_verify
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
 from killswitch.models import Suspension
-from outcomes import services as metric_services
+from outcomes import services as outcome_services
 from outcomes.models import MetricSnapshot
 from overview import services as overview_services
 from tests.conftest import scores_of
@@ -186,7 +186,7 @@ def test_horizon_advance_needs_eight_weeks_and_healthy_figures(
     with time_machine.travel(start, tick=False) as clock:
         in_production(agent, org, assessor, approver)
         as_approver = api_for(approver)
-        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=HEALTHY)
+        outcome_services.metric_snapshot_post(agent=agent, membership=assessor, data=HEALTHY)
         early = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
         assert early.status_code == 409
         codes = [r["code"] for r in early.json()["reasons"]]
@@ -196,7 +196,7 @@ def test_horizon_advance_needs_eight_weeks_and_healthy_figures(
         clock.move_to(start + timedelta(weeks=8))
         weak = {**HEALTHY, "period_start": "2026-02-01", "period_end": "2026-02-28",
                 "tasks_completed": 850, "escalations": 90}  # fmt: skip
-        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=weak)
+        outcome_services.metric_snapshot_post(agent=agent, membership=assessor, data=weak)
         short = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
         assert short.status_code == 409
         reasons = short.json()["reasons"]
@@ -206,7 +206,7 @@ def test_horizon_advance_needs_eight_weeks_and_healthy_figures(
 
         better = {**weak, "period_start": "2026-03-01", "period_end": "2026-03-31",
                   "tasks_completed": 950, "escalations": 50}  # fmt: skip
-        metric_services.metric_snapshot_post(agent=agent, membership=assessor, data=better)
+        outcome_services.metric_snapshot_post(agent=agent, membership=assessor, data=better)
         done = as_approver.post(url(agent, "horizon/advance"), {"rationale": "Going well."})
         assert done.status_code == 201, done.content
         assert done.json()["horizon"] == "scaling"

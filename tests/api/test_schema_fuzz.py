@@ -19,7 +19,7 @@ from overview import services as overview_services
 
 # What the API promises: no 5xx, and status codes, content types, headers and bodies as the
 # schema documents them. (The data checks that a "schema-valid" body is accepted do not apply:
-# the rules of SPEC.md refuse many schema-valid bodies, e.g. errors above tasks, with a 400.)
+# the rules of docs/rules.md refuse many schema-valid bodies, e.g. errors above tasks, with a 400.)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

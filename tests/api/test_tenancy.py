@@ -1,4 +1,4 @@
-"""The tenancy walk (shared/API.md "Conventions", docs/adr/0002): every API route that names an
+"""The tenancy walk (docs/api.md "Conventions", docs/adr/0002): every API route that names an
 object answers another organization's token with 404 {"detail": "Not found."}, before its body is
 looked at; list routes show the caller's organization only. A route with a path parameter that is
 missing from ROUTES fails test_every_route_naming_an_object_is_walked, so none can skip the walk.

@@ -1,9 +1,10 @@
-"""The scoring rules of SPEC §1, exactly: floor-mean dimensions, total, verdict, reasons, and
-the way to ready (fewest points, then fewest criteria, then earliest, then earlier raised higher).
+"""The scoring rules of docs/rules.md §1, exactly: floor-mean dimensions, total, verdict, reasons,
+and the way to ready (fewest points, then fewest criteria, then earliest, then earlier raised
+higher).
 
-No database: the framework shape is built straight from the versioned JSON file. The
-brute-force references below are written independently of `scoring.py` (they enumerate raise
-vectors instead of reasoning about dimension levels) so that they can catch its mistakes.
+No database: the framework shape is built straight from the versioned JSON file. The brute-force
+references below are written independently of `scoring.py` (they enumerate raise vectors instead
+of reasoning about dimension levels) so that they can catch its mistakes.
 """
 
 import itertools
@@ -77,7 +78,8 @@ def applied(values: list[int], to_ready) -> dict[str, int]:
 
 
 def _is_ready(values: list[int] | tuple[int, ...]) -> bool:
-    """SPEC §1 from scratch: floor of the mean per dimension, ready iff all >= 3 and sum >= 14."""
+    """docs/rules.md §1 from scratch: floor of the mean per dimension; ready iff all >= 3 and
+    their sum >= 14."""
     levels = [math.floor(sum(values[i : i + 3]) / 3) for i in range(0, 12, 3)]
     return min(levels) >= 3 and sum(levels) >= 14
 
@@ -117,7 +119,7 @@ def _raise_vectors(values: list[int], points: int, start: int = 0):
 
 
 def reference_best(values: list[int], points: int) -> tuple[Change, ...]:
-    """Among every raise vector adding exactly `points` that reaches ready, the SPEC's best:
+    """Among every raise vector adding exactly `points` that reaches ready, the the rules' best:
     fewest criteria, then earliest positions (sorted, lexicographic), then the earlier
     criterion raised higher."""
     best_key, best = None, None
@@ -162,8 +164,8 @@ def test_default_framework_has_four_dimensions_of_three_criteria_in_spec_order()
 @pytest.mark.parametrize(
     ("criteria", "expected"),
     [
-        ((3, 3, 2), 2),  # SPEC example: 2.67 rounds down
-        ((5, 5, 4), 4),  # SPEC example: 4.67 rounds down
+        ((3, 3, 2), 2),  # rules example: 2.67 rounds down
+        ((5, 5, 4), 4),  # rules example: 4.67 rounds down
         ((1, 1, 1), 1),
         ((5, 5, 5), 5),
         ((2, 3, 3), 2),
@@ -230,7 +232,7 @@ def test_result_dimension_scores_use_floor_mean_per_dimension():
 def test_spec_verdict_examples(dimensions, total, verdict, reason_codes):
     # Given every criterion of each dimension at that dimension's value
     result = result_of(*dimensions)
-    # Then total, verdict and every reason that fired are as in SPEC §1
+    # Then total, verdict and every reason that fired are as in docs/rules.md §1
     assert result.total == total
     assert result.verdict == verdict
     assert [(r.code, r.dimension) for r in result.reasons] == reason_codes

@@ -1,5 +1,5 @@
-"""Writing and verifying the audit trail (SPEC §6): one hash chain per organization, a global
-chain for entries of no organization, append-only entries, and a verifier that names the
+"""Writing and verifying the audit trail (docs/rules.md §6): one hash chain per organization, a
+global chain for entries of no organization, append-only entries, and a verifier that names the
 chain and the first entry that does not hold."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The hash chain as pure functions (SPEC §6): no database."""
+"""The hash chain as pure functions (docs/rules.md §6): no database."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""The four gates' checklists are data (agents/gates.json), matching SPEC §2's table."""
+"""The four gates' checklists are data (gates/gates.json), matching docs/rules.md §2's table."""
 
 import json
 

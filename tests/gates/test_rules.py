@@ -1,4 +1,4 @@
-"""The gate, prompt and kill-switch rules of SPEC §2 and §4, as pure functions (no database).
+"""The gate and prompt-version rules of docs/rules.md §2 as pure functions (no database).
 
 Every reason alone and all together, the 90-day edges with explicit UTC datetimes, and the phase
 of an agent for every combination of gate states against an independent definition.

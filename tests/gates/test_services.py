@@ -1,4 +1,4 @@
-"""Agents, gates, prompt versions and the kill switch through agents/services.py (SPEC §2, §4).
+"""Gates, checklists, decisions and prompt versions through gates/services.py (docs/rules.md §2).
 
 Every service is role-checked (a refused call changes nothing), every write is audited, and the
 audit chain still verifies after each test.

@@ -1,4 +1,5 @@
-"""The gate, prompt and kill-switch rules of SPEC §2 and §4, as pure functions (no database).
+"""The kill-switch rules of docs/rules.md §4 as pure functions (no database): drills and the time
+to stop.
 
 Every reason alone and all together, the 90-day edges with explicit UTC datetimes, and the phase
 of an agent for every combination of gate states against an independent definition.

@@ -1,4 +1,4 @@
-"""The outcome charts' geometry (agents/metric_charts.py): pure functions, no database."""
+"""The outcome charts' geometry (outcomes/charts.py): pure functions, no database."""
 
 import itertools
 from datetime import date, timedelta

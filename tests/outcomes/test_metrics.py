@@ -1,5 +1,5 @@
-"""Outcome metrics, alert thresholds and horizon advance as pure rules (agents/metrics.py,
-SPEC §3 and §4): no database, plain values in and out."""
+"""Outcome metrics, alert thresholds and horizon advance as pure rules (outcomes/metrics.py,
+docs/rules.md §3 and §4): no database, plain values in and out."""
 
 import math
 from datetime import UTC, date, datetime, timedelta

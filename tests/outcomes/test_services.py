@@ -1,5 +1,4 @@
-"""Metric snapshots, thresholds, horizons, risk assessments and permission reviews through
-agents/metric_services.py (SPEC §3 and §4).
+"""Outcome metrics, thresholds and horizons through outcomes/services.py (docs/rules.md §3 and §4).
 
 Every write is role-checked (a refused call changes nothing) and audited; the audit chain still
 verifies after each test.

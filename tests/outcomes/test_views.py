@@ -1,6 +1,6 @@
-"""The outcome pages (agents/metric_views.py): the metrics page with its horizon and charts,
-posting a snapshot in a form or by CSV upload, thresholds, horizon advances, risk
-assessments, the organization's permissions to review, query counts and tenancy (another
+"""The outcome pages (outcomes/views.py, outcomes/snapshot_views.py): the metrics page with its
+horizon and charts, posting a snapshot in a form or by CSV upload, thresholds, horizon advances,
+risk assessments, the organization's permissions to review, query counts and tenancy (another
 organization's agent is a 404 on every URL)."""
 
 import re

@@ -273,7 +273,7 @@ def test_board_urls_match_the_url_conf(db):
 
 
 def test_board_shows_each_agents_latest_figures(org, assessor, viewer, client_for, make_member):
-    from outcomes import services as metric_services
+    from outcomes import services as outcome_services
 
     make_member(org, "assessor", username="olive")
     agent = overview_services.agent_create(
@@ -284,11 +284,11 @@ def test_board_shows_each_agents_latest_figures(org, assessor, viewer, client_fo
         "avg_cycle_time_s": 60, "baseline_cost_per_case": 3.0, "baseline_cycle_time_s": 600,
         "baseline_error_rate": 0.05,
     }  # fmt: skip
-    metric_services.metric_snapshot_post(
+    outcome_services.metric_snapshot_post(
         agent=agent, membership=assessor,
         data={**base, "period_start": "2026-02-01", "period_end": "2026-02-28"},
     )  # fmt: skip
-    metric_services.metric_snapshot_post(
+    outcome_services.metric_snapshot_post(
         agent=agent, membership=assessor,
         data={**base, "period_start": "2026-01-01", "period_end": "2026-01-31", "errors": 0},
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Agents, gates, prompt versions and the kill switch through agents/services.py (SPEC §2, §4).
+"""A whole agent journey through the services of every room, and its audit trail.
 
 Every service is role-checked (a refused call changes nothing), every write is audited, and the
 audit chain still verifies after each test.

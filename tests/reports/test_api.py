@@ -1,4 +1,4 @@
-"""/api/v1/reports against shared/API.md."""
+"""/api/v1/reports against docs/api.md."""
 
 import hashlib
 

@@ -6,120 +6,28 @@ committed and the worker sees it.
 """
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from overview import services as overview_services
 from reports import services
 from reports.models import Report
 from reports.tasks import render_report
+from tests.live import live_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed (make test installs it)")
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        import redis
-
-        client = redis.Redis.from_url(url)
-        wait_until(lambda: _ping(client), 10, "redis-server to answer")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def _ping(client) -> bool:
-    try:
-        return client.ping()
-    except Exception:
-        return False
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    user, password = quote(s["USER"] or ""), quote(s["PASSWORD"] or "")
-    return (
-        f"postgres://{user}:{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    )
-
-
 @pytest.fixture
 def worker(redis_url, media, tmp_path):
     """A real Celery worker (prefork, one child) on redis, on the test database."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "readiness.settings.test",
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url(),
-        "DJANGO_MEDIA_ROOT": str(media),
-    }
-    log = (tmp_path / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "readiness", "worker",
-            "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    from readiness.celery_app import app
-
-    log_path = tmp_path / "worker.log"
-    wait_until(lambda: " ready." in log_path.read_text(), 60, "the worker to come up")
-    with app.connection_for_write(redis_url) as conn:
-        yield proc, conn, log_path
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with live_worker(redis_url, tmp_path, env={"DJANGO_MEDIA_ROOT": str(media)}) as running:
+        yield running
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from agents.models import Agent
-from outcomes import services as metric_services
+from outcomes import services as outcome_services
 from reports import services
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +36,13 @@ def test_latest_outcomes_and_breaches_of_the_period_reach_the_report(
 ):
     today = timezone.now().date()
     agent = Agent.objects.get(name="<b>x</b>")
-    metric_services.metric_snapshot_post(
+    outcome_services.metric_snapshot_post(
         agent=agent, membership=assessor, data=snapshot(today - timedelta(days=40))
     )
-    metric_services.metric_snapshot_post(
+    outcome_services.metric_snapshot_post(
         agent=agent, membership=assessor, data=snapshot(today - timedelta(days=5), errors=40)
     )
-    metric_services.metric_snapshot_post(  # outside the default 90-day period
+    outcome_services.metric_snapshot_post(  # outside the default 90-day period
         agent=agent, membership=assessor, data=snapshot(today - timedelta(days=200), errors=0)
     )
     report = services.report_request(membership=viewer)

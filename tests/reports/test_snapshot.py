@@ -1,4 +1,4 @@
-"""The snapshot is built at request and frozen; the content follows SPEC §5."""
+"""The snapshot is built at request and frozen; the content follows docs/rules.md §5."""
 
 from datetime import date
 

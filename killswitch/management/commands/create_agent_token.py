@@ -4,8 +4,8 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from accounts.models import Organization
+from agents.selectors import agent_get
 from audit.services import audit_record
-from gates.selectors import agent_get
 from killswitch.models import AgentToken
 
 
