@@ -114,6 +114,21 @@ def gate_go_reasons(
     return reasons
 
 
+def decision_version_reasons(*, sent_version: int | None, decided_before: bool) -> list[Reason]:
+    """A decision is made only on a gate its author has seen: the first decision on a gate needs
+    no version; any later one must carry the version the decider read (a stale one is refused
+    by the service's optimistic update)."""
+    if sent_version is None and decided_before:
+        return [
+            Reason(
+                "version_required",
+                "This gate has been decided before: send the version of the gate you read "
+                "(its `version`), so that your decision lands only on what you saw.",
+            )
+        ]
+    return []
+
+
 def gate_no_go_reasons(*, decider_is_owner: bool) -> list[Reason]:
     if decider_is_owner:
         return [

@@ -168,30 +168,14 @@ def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[r
     )
 
 
+@transaction.atomic
 def gate_decide(
     *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
 ) -> GateDecision:
-    """Record a go or no-go. The decision lands only on the gate version the decider saw: the
-    one they send, or else the one read now, before the transaction (which on SQLite waits for
-    any other writer), so of two decisions at the same moment one lands and the other is 409."""
-    if expected_version is None:
-        expected_version = (
-            Gate.objects.filter(agent=agent, phase=phase).values_list("version", flat=True).first()
-        )
-    return _gate_decide(
-        agent=agent,
-        phase=phase,
-        membership=membership,
-        decision=decision,
-        rationale=rationale,
-        expected_version=expected_version,
-    )
-
-
-@transaction.atomic
-def _gate_decide(
-    *, agent: Agent, phase: int, membership, decision, rationale, expected_version
-) -> GateDecision:
+    """Record a go or no-go, only on the gate version the decider saw. The first decision on a
+    gate may come without a version (then the version read in this transaction); any later one
+    must send it (409 version_required), and a stale one is 409 gate_changed. So of several
+    decisions at the same moment, one lands."""
     _require(membership, Role.APPROVER, "decide gates")
     _check_phase(phase)
     errors: dict = {}
@@ -206,6 +190,11 @@ def _gate_decide(
     if errors:
         raise InvalidInput(errors)
     gate = Gate.objects.get(agent=agent, phase=phase)
+    reasons = rules.decision_version_reasons(
+        sent_version=expected_version, decided_before=gate.decisions.exists()
+    )
+    if reasons:
+        raise _conflict(f"Send the version of phase {phase} you decided on.", reasons)
     seen_version = expected_version if expected_version is not None else gate.version
     now = timezone.now()
     if decision == "go":

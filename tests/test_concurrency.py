@@ -115,6 +115,38 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
     assert audit_verify() == []
 
 
+def test_twenty_decisions_without_a_version_at_once_record_one(org, make_member):
+    # given a fresh gate, its checklist met, and twenty approvers
+    assessor = make_member(org, "assessor", username="sam")
+    approvers = [make_member(org, "approver", username=f"ap{i}") for i in range(20)]
+    agent = overview_services.agent_create(
+        membership=assessor, data={"name": "Crowded", "owner": "sam"}
+    )
+    gates_services.checklist_update(
+        agent=agent,
+        phase=1,
+        membership=assessor,
+        changes={key: {"met": True} for key in phase_definition(1).keys},
+    )
+
+    # when all twenty decide at the same moment without sending a version
+    results = at_once(
+        *[
+            lambda ap=ap: gates_services.gate_decide(
+                agent=agent, phase=1, membership=ap, decision="go", rationale="Blind."
+            )
+            for ap in approvers
+        ]
+    )
+
+    # then exactly one is recorded; each other one is refused with a reason, none fails
+    assert GateDecision.objects.filter(gate__agent=agent).count() == 1
+    refused = conflicts(results)
+    assert len(refused) == 19
+    assert {r.reasons[0].code for r in refused} <= {"version_required", "gate_changed"}
+    assert audit_verify() == []
+
+
 def test_two_operators_suspending_at_once_leave_one_suspension(org, make_member):
     assessor = make_member(org, "assessor", username="sam")
     operators = [make_member(org, "operator", username=f"op{i}") for i in range(2)]

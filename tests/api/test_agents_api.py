@@ -477,9 +477,9 @@ def test_a_no_go_stores_the_unmet_items_of_that_moment(api, as_approver, agent):
 def test_decisions_are_append_only_and_all_listed_newest_first(api, as_approver, agent):
     decide(as_approver, agent, 1, "no_go", "first")
     meet_all(api, agent, 1)
-    decide(as_approver, agent, 1, "go", "second")
+    decide(as_approver, agent, 1, "go", "second", version=gate(api, agent, 1)["version"])
     api.patch(url(agent, "/gates/1/checklist"), {"owner_assigned": {"evidence": "moved"}})
-    decide(as_approver, agent, 1, "go", "third")
+    decide(as_approver, agent, 1, "go", "third", version=gate(api, agent, 1)["version"])
     stored = gate(api, agent, 1)
     assert [d["rationale"] for d in stored["decisions"]] == ["third", "second", "first"]
     assert stored["state"] == "go"
@@ -937,3 +937,25 @@ def test_every_state_change_is_audited_and_the_chain_verifies(
     assert decided.actor_label == "april"
     assert decided.after["state"] == "no_go"
     assert audit_verify() == []
+
+
+def test_a_later_decision_without_the_version_it_read_is_409_version_required(
+    api, as_approver, agent
+):
+    # given a gate decided once (a first decision needs no version)
+    assert decide(as_approver, agent, 1, "no_go", "first").status_code == 201
+    meet_all(api, agent, 1)
+
+    # when a second decision comes without the version its author read
+    response = decide(as_approver, agent, 1, "go", "blind")
+
+    # then it is refused, naming the rule, and nothing is recorded
+    assert response.status_code == 409
+    assert [r["code"] for r in response.json()["reasons"]] == ["version_required"]
+    assert GateDecision.objects.count() == 1
+    # and with the version read, it lands
+    seen = gate(api, agent, 1)["version"]
+    assert decide(as_approver, agent, 1, "go", "seen", version=seen).status_code == 201
+    # and with that version again, now stale, it is 409 gate_changed
+    stale = decide(as_approver, agent, 1, "no_go", "stale", version=seen)
+    assert [r["code"] for r in stale.json()["reasons"]] == ["gate_changed"]

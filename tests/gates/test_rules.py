@@ -521,3 +521,25 @@ def test_a_version_ships_exactly_when_both_passed_and_delta_within_tolerance(
     ships = ship(regression, adversarial, delta, tolerance) == []
 
     assert ships is (regression and adversarial and 0 <= delta <= tolerance)
+
+
+# --- decision_version_reasons ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent_version", "decided_before", "codes"),
+    [
+        (None, False, []),  # the first decision on a gate needs no version
+        (None, True, ["version_required"]),  # a later one must say what it saw
+        (3, True, []),  # with a version (a stale one is the service's optimistic update)
+        (1, False, []),
+    ],
+)
+def test_a_later_decision_must_carry_the_version_its_author_read(
+    sent_version, decided_before, codes
+):
+    reasons = rules.decision_version_reasons(
+        sent_version=sent_version, decided_before=decided_before
+    )
+
+    assert [r.code for r in reasons] == codes

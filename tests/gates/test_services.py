@@ -101,6 +101,8 @@ def meet(agent, phase, membership, keys=None):
 
 
 def go(agent, phase, membership, **kwargs):
+    """Decide as an approver who has read the gate (its current version)."""
+    kwargs.setdefault("expected_version", gate(agent, phase).version)
     return gates_services.gate_decide(
         agent=agent,
         phase=phase,
@@ -112,6 +114,8 @@ def go(agent, phase, membership, **kwargs):
 
 
 def no_go(agent, phase, membership, **kwargs):
+    """Decide as an approver who has read the gate (its current version)."""
+    kwargs.setdefault("expected_version", gate(agent, phase).version)
     return gates_services.gate_decide(
         agent=agent,
         phase=phase,

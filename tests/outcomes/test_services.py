@@ -19,6 +19,7 @@ from core.errors import Conflict, Forbidden, InvalidInput
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
 from gates.models import Gate
+from gates.models import Gate
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
 from outcomes import metrics
@@ -141,6 +142,7 @@ def decide(agent, phase, membership, decision="go"):
         membership=membership,
         decision=decision,
         rationale=f"Phase {phase} reviewed.",
+        expected_version=Gate.objects.get(agent=agent, phase=phase).version,
     )
 
 
