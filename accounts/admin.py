@@ -10,9 +10,10 @@ from django.db.models import Count
 
 from audit.services import audit_record
 from core.admin_scoping import OrganizationScopedAdmin
+from core.errors import Conflict
 
 from .models import ApiToken, Membership, Organization
-from .services import token_revoke
+from .services import member_set_active, token_revoke
 
 
 @admin.register(Organization)
@@ -42,10 +43,12 @@ class MembershipAdmin(OrganizationScopedAdmin):
         "is_approver",
         "is_operator",
         "is_viewer",
+        "is_active",
         "created_at",
     ]
     list_filter = [
         "organization",
+        "is_active",
         "is_admin",
         "is_assessor",
         "is_approver",
@@ -56,7 +59,30 @@ class MembershipAdmin(OrganizationScopedAdmin):
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at"]
+    # Deactivating goes through the service (audited, dated): the action below or the members page.
+    readonly_fields = ["is_active", "deactivated_at", "created_at"]
+    actions = ["deactivate", "reactivate"]
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        done, refused = 0, []
+        for membership in queryset.select_related("user", "organization"):
+            try:
+                member_set_active(membership=membership, active=active, by=request.user)
+                done += 1
+            except Conflict as conflict:
+                refused.extend(r.message for r in conflict.reasons)
+        if done:
+            self.message_user(request, f"{'Reactivated' if active else 'Deactivated'} {done}.")
+        for message in refused:
+            self.message_user(request, message, level=messages.ERROR)
+
+    @admin.action(description="Deactivate: keep for history, no access")
+    def deactivate(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset):
+        self._set_active(request, queryset, active=True)
 
     def save_model(self, request, obj, form, change):
         """Save, and record a role change in the audit trail as the members page does."""

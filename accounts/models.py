@@ -34,6 +34,13 @@ class Membership(models.Model):
     is_approver = models.BooleanField("approver", default=False)
     is_operator = models.BooleanField("operator", default=False)
     is_viewer = models.BooleanField("viewer", default=False)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="A deactivated member is kept for history but has no access: no pages, no "
+        "API tokens, and no say in gates.",
+    )
+    deactivated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,18 +4,33 @@ from .models import ApiToken, Membership, Organization
 
 
 def membership_list_for_user(*, user) -> list[Membership]:
+    """The organizations a user may act in: active memberships only."""
     return list(
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user=user, is_active=True)
         .select_related("organization")
         .order_by("organization__name")
     )
 
 
 def member_list(*, organization: Organization):
+    """Every member of the organization, active or not (the members page shows both)."""
     return (
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .order_by("user__username")
+    )
+
+
+def active_member_list(*, organization: Organization):
+    """The members who may act in the organization (owners, escalation owners, operators)."""
+    return member_list(organization=organization).filter(is_active=True)
+
+
+def active_member_user_ids(*, organization: Organization) -> set[int]:
+    return set(
+        Membership.objects.filter(organization=organization, is_active=True).values_list(
+            "user_id", flat=True
+        )
     )
 
 

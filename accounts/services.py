@@ -6,9 +6,32 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
+from core.errors import Conflict, ConflictReason
 from core.roles import Role
 
 from .models import ApiToken, Membership, Organization
+
+
+def _last_admin_reasons(membership: Membership) -> list[ConflictReason]:
+    """Refuse leaving the organization without an active admin."""
+    if not membership.is_admin:
+        return []
+    others = (
+        Membership.objects.filter(
+            organization=membership.organization, is_admin=True, is_active=True
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if others:
+        return []
+    return [
+        ConflictReason(
+            "last_admin",
+            f"{membership.user.get_username()} is the organization's only active admin: make "
+            "someone else an admin first.",
+        )
+    ]
 
 
 def organization_get_or_create(*, slug: str, name: str | None = None) -> Organization:
@@ -51,6 +74,10 @@ def member_set_roles(
         user.save()
     membership, created = Membership.objects.get_or_create(user=user, organization=organization)
     before = [] if created else membership.role_names
+    if not roles and not created:
+        # Taking away the last role is a removal: a member with no role kept reading everything.
+        member_remove(membership=membership, by=by)
+        return membership
     membership.set_roles(roles)
     membership.save()
     if before != membership.role_names:
@@ -98,3 +125,54 @@ def token_revoke(*, token: ApiToken, by) -> ApiToken:
             after={"active": False},
         )
     return token
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, by=None) -> None:
+    """Remove a member from the organization: their membership and API tokens are deleted, so
+    their sessions and tokens stop working there at once. What they own (agents, escalation
+    paths) stays, shown as needing a new owner."""
+    reasons = _last_admin_reasons(membership)
+    if reasons:
+        raise Conflict("This member cannot be removed.", reasons)
+    organization, roles = membership.organization, membership.role_names
+    username = membership.user.get_username()
+    audit_record(
+        organization=organization,
+        actor=by,
+        action="member.removed",
+        target=membership,
+        object_label=username,
+        before={"member": username, "roles": roles, "active": membership.is_active},
+        after=None,
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def member_set_active(*, membership: Membership, active: bool, by=None) -> Membership:
+    """Deactivate a member (kept for history, no access) or reactivate them."""
+    locked = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organization")
+        .get(pk=membership.pk)
+    )
+    if locked.is_active == active:
+        return locked
+    if not active:
+        reasons = _last_admin_reasons(locked)
+        if reasons:
+            raise Conflict("This member cannot be deactivated.", reasons)
+    locked.is_active = active
+    locked.deactivated_at = None if active else timezone.now()
+    locked.save(update_fields=["is_active", "deactivated_at"])
+    audit_record(
+        organization=locked.organization,
+        actor=by,
+        action="member.reactivated" if active else "member.deactivated",
+        target=locked,
+        object_label=locked.user.get_username(),
+        before={"active": not active},
+        after={"active": active},
+    )
+    return locked

@@ -13,4 +13,6 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/add/", views.member_add, name="member_add"),
     path("members/<int:pk>/roles/", views.member_roles, name="member_roles"),
+    path("members/<int:pk>/remove/", views.member_remove_view, name="member_remove"),
+    path("members/<int:pk>/active/", views.member_active_view, name="member_active"),
 ]

@@ -5,13 +5,20 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import Conflict
 from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required
 
 from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
 from .middleware import SESSION_KEY
 from .selectors import member_list, token_get, token_list
-from .services import member_set_roles, token_create, token_revoke
+from .services import (
+    member_remove,
+    member_set_active,
+    member_set_roles,
+    token_create,
+    token_revoke,
+)
 
 # Organization switcher ----------------------------------------------------------------------
 
@@ -150,15 +157,78 @@ def member_roles(request, pk):
     if not form.is_valid():
         return _members(request, bound_form=form, status=400)
     before = target.role_names
-    updated = member_set_roles(
-        organization=organization,
-        username=target.user.get_username(),
-        roles=form.cleaned_data["roles"],
-        by=request.user,
-    )
+    username = target.user.get_username()
+    try:
+        updated = member_set_roles(
+            organization=organization,
+            username=username,
+            roles=form.cleaned_data["roles"],
+            by=request.user,
+        )
+    except Conflict as conflict:
+        messages.error(request, " ".join(r.message for r in conflict.reasons))
+        return redirect("members")
+    if not form.cleaned_data["roles"]:
+        messages.success(
+            request,
+            f"Removed {username} from {organization}: with no role left they have no access. "
+            "Agents and escalation paths they held need a new owner.",
+        )
+        return redirect("members")
     if updated.role_names == before:
         messages.info(request, f"No change for {updated.user.get_username()}.")
     else:
         roles = ", ".join(updated.role_names) or "no role"
         messages.success(request, f"{updated.user.get_username()} now has: {roles}.")
+    return redirect("members")
+
+
+def _target(request, pk):
+    return get_object_or_404(member_list(organization=request.membership.organization), pk=pk)
+
+
+@require_POST
+@member_required(allow=can_manage_members)
+def member_remove_view(request, pk):
+    """Remove a member: their access and API tokens end at once; history stays in the audit."""
+    target = _target(request, pk)
+    username = target.user.get_username()
+    if target.pk == request.membership.pk:
+        messages.error(request, "You cannot remove yourself: ask another admin to do it.")
+        return redirect("members")
+    try:
+        member_remove(membership=target, by=request.user)
+    except Conflict as conflict:
+        messages.error(request, " ".join(r.message for r in conflict.reasons))
+    else:
+        messages.success(
+            request,
+            f"Removed {username} from {request.membership.organization}. Agents and "
+            "escalation paths they held need a new owner.",
+        )
+    return redirect("members")
+
+
+@require_POST
+@member_required(allow=can_manage_members)
+def member_active_view(request, pk):
+    """Deactivate a member (kept for history, no access) or reactivate them."""
+    target = _target(request, pk)
+    active = request.POST.get("active") == "yes"
+    username = target.user.get_username()
+    if target.pk == request.membership.pk and not active:
+        messages.error(request, "You cannot deactivate yourself: ask another admin to do it.")
+        return redirect("members")
+    try:
+        member_set_active(membership=target, active=active, by=request.user)
+    except Conflict as conflict:
+        messages.error(request, " ".join(r.message for r in conflict.reasons))
+    else:
+        messages.success(
+            request,
+            f"{username} is active again."
+            if active
+            else f"Deactivated {username}: no access until reactivated; agents and "
+            "escalation paths they hold need a new owner.",
+        )
     return redirect("members")

@@ -50,6 +50,11 @@ def _member_user(organization, username, field: str, errors: dict):
     if membership is None:
         errors[field] = [f"{username!r} is not a member of this organization."]
         return None
+    if not membership.is_active:
+        errors[field] = [
+            f"{username!r} is deactivated in this organization: name an active member."
+        ]
+        return None
     return membership.user
 
 

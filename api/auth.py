@@ -56,7 +56,7 @@ class MemberToken(HttpBearer):
             return None
         api_token = (
             ApiToken.objects.select_related("membership__organization", "membership__user")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True)
+            .filter(key_hash=hash_token(token), revoked_at__isnull=True, membership__is_active=True)
             .first()
         )
         if api_token is None:

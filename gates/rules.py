@@ -32,6 +32,31 @@ class ReadinessFacts:
     submitted_at: datetime
 
 
+@dataclass(frozen=True)
+class PeopleFacts:
+    """Whether the people an agent's records name are still active members."""
+
+    owner: str
+    owner_active: bool
+    inactive_escalation_owners: tuple[str, ...] = ()
+
+
+def people_gaps(people: PeopleFacts) -> dict[str, str]:
+    """The checklist items that a departed owner or escalation owner leaves unmet, with why."""
+    gaps = {}
+    if not people.owner_active:
+        gaps["owner_assigned"] = (
+            f"The owner {people.owner} is no longer an active member: assign a new owner."
+        )
+    if people.inactive_escalation_owners:
+        names = ", ".join(people.inactive_escalation_owners)
+        gaps["escalation_owners_mapped"] = (
+            f"Escalation paths are held by people who are no longer active members ({names}): "
+            "give them new owners."
+        )
+    return gaps
+
+
 def unmet_items(items_met: Mapping[str, bool], keys: Sequence[str]) -> list[str]:
     return [key for key in keys if not items_met.get(key, False)]
 
@@ -79,9 +104,14 @@ def gate_go_reasons(
     readiness: ReadinessFacts | None,
     decider_is_owner: bool,
     now: datetime,
+    people: PeopleFacts | None = None,
 ) -> list[Reason]:
-    """Every reason a `go` on this gate is refused now; empty means go is allowed."""
+    """Every reason a `go` on this gate is refused now; empty means go is allowed. Items that
+    name a person who is no longer an active member (`people`) count as unmet."""
     reasons = []
+    gaps = people_gaps(people) if people is not None else {}
+    gaps = {key: text for key, text in gaps.items() if key in item_keys}
+    items_met = {**items_met, **dict.fromkeys(gaps, False)}
     if decider_is_owner:
         reasons.append(
             Reason(
@@ -100,6 +130,8 @@ def gate_go_reasons(
                 {"items": missing},
             )
         )
+    for key, text in gaps.items():
+        reasons.append(Reason("needs_new_owner", text, {"item": key}))
     if phase > 1 and previous_state != "go":
         state = (previous_state or "pending").replace("_", " ")
         reasons.append(

@@ -4,6 +4,7 @@ organization. The readiness facts phase 4 needs come from assessments."""
 from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
+from accounts.selectors import active_member_user_ids
 from agents.models import Agent
 from assessments.selectors import assessment_latest_submitted
 
@@ -138,3 +139,21 @@ def readiness_facts(*, organization) -> rules.ReadinessFacts | None:
     if latest is None:
         return None
     return rules.ReadinessFacts(latest.verdict, latest.total, latest.submitted_at)
+
+
+def people_facts(*, agent: Agent) -> rules.PeopleFacts:
+    """Whether the agent's owner and escalation owners are still active members (two
+    queries)."""
+    active = active_member_user_ids(organization=agent.organization)
+    inactive = sorted(
+        {
+            path.owner.get_username()
+            for path in agent.escalation_paths.select_related("owner")
+            if path.owner_id not in active
+        }
+    )
+    return rules.PeopleFacts(
+        owner=agent.owner.get_username(),
+        owner_active=agent.owner_id in active,
+        inactive_escalation_owners=tuple(inactive),
+    )

@@ -20,7 +20,7 @@ from core.validation import clean_text
 from . import rules
 from .checklists import PHASES, phase_definition
 from .models import ChecklistItem, Gate, GateDecision, PromptVersion
-from .selectors import readiness_facts
+from .selectors import people_facts, readiness_facts
 
 GOVERNANCE_PHASE = {
     "owner": 1,
@@ -165,6 +165,7 @@ def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[r
         readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
         decider_is_owner=membership.user_id == agent.owner_id,
         now=now,
+        people=people_facts(agent=agent) if phase == 1 else None,
     )
 
 

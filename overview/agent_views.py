@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import member_list
+from accounts.selectors import active_member_list
 from agents.forms import AgentForm, AgentRecordsForms, PermissionReviewForm
 from agents.rules import permission_review_reasons
 from agents.selectors import business_units
@@ -32,7 +32,7 @@ from core.tenancy import member_required
 from gates import rules
 from gates.checklists import phase_definition
 from gates.models import Gate
-from gates.selectors import agent_get, gate_states, gates_detail
+from gates.selectors import agent_get, gate_states, gates_detail, people_facts
 from killswitch import services as killswitch_services
 from killswitch.forms import AgentTokenForm, ReasonForm
 from killswitch.rules import drill_flag
@@ -57,7 +57,7 @@ def _agent(request, pk):
 
 
 def _members(request):
-    return list(member_list(organization=_organization(request)))
+    return list(active_member_list(organization=_organization(request)))
 
 
 def _conflict_text(conflict: Conflict) -> str:
@@ -184,6 +184,7 @@ def _detail_page(
             "can_end_drill": can_end_drill(roles),
             "can_manage_tokens": is_manager,
             "is_owner": request.user.pk == agent.owner_id,
+            "people_gaps": list(rules.people_gaps(people_facts(agent=agent)).values()),
         },
         status=status,
     )

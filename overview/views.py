@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import member_list
+from accounts.selectors import active_member_user_ids, member_list
 from agents.selectors import business_units
 from assessments.selectors import assessment_page, assessment_trend
 from assessments.views import verdict_outcome
@@ -64,7 +64,7 @@ def _day(moment) -> str:
     return f"{moment.day} {moment:%b %Y}" if moment else ""
 
 
-def _board_row(agent, *, now, reassessment_due: bool, figures=None) -> dict:
+def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None) -> dict:
     """One agent's line of the board, from prefetched gates and annotations (no query).
     URLs are joined from prefixes reversed once per page: reversing six URLs for each of
     hundreds of rows was most of the page's time."""
@@ -97,6 +97,7 @@ def _board_row(agent, *, now, reassessment_due: bool, figures=None) -> dict:
         "needs_review": "needs_review" in states.values(),
         "drill_flag": drill_flag(agent.last_drill_at, now),
         "reassessment_due": in_production and reassessment_due,
+        "needs_new_owner": active is not None and agent.owner_id not in active,
     }
 
 
@@ -129,9 +130,16 @@ def agent_board(request):
     # The readiness facts are read once per page, whatever the number of agents.
     reassessment_due = rules.reassessment_due(readiness_facts(organization=organization), now)
     agents = agent_list(organization=organization, **filters)
+    active = active_member_user_ids(organization=organization)
     figures = latest_figures(agents=agents)
     rows = [
-        _board_row(agent, now=now, reassessment_due=reassessment_due, figures=figures.get(agent.pk))
+        _board_row(
+            agent,
+            now=now,
+            reassessment_due=reassessment_due,
+            figures=figures.get(agent.pk),
+            active=active,
+        )
         for agent in agents
     ]
     if form.is_filtered:

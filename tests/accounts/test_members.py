@@ -36,10 +36,13 @@ def test_non_admins_are_refused_every_members_action(org, make_member, client_fo
         client.get("/members/"),
         client.post("/members/add/", {"username": "newbie", "roles": ["admin"]}),
         client.post(f"/members/{other.pk}/roles/", {f"m{other.pk}-roles": ["admin"]}),
+        client.post(f"/members/{other.pk}/remove/"),
+        client.post(f"/members/{other.pk}/active/", {"active": "no"}),
     ]
 
     # then every request is a 403 and nothing changed
-    assert [r.status_code for r in responses] == [403, 403, 403]
+    assert [r.status_code for r in responses] == [403] * 5
+    assert Membership.objects.get(pk=other.pk).is_active
     assert not Membership.objects.filter(user__username="newbie").exists()
     other.refresh_from_db()
     assert other.roles == {Role.VIEWER}
