@@ -56,7 +56,7 @@ run: sysdeps-run venv
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(MANAGE) seed_demo | tee var/demo-logins.txt
+	$(MANAGE) seed_demo
 	exec bash scripts/run.sh
 
 test: sysdeps-test venv lint

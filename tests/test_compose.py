@@ -33,9 +33,14 @@ def docker_compose() -> str:
     return binary
 
 
-def _compose(binary: str, *args: str) -> subprocess.CompletedProcess[str]:
+SECRET = "a-random-secret-key-for-the-compose-check-only-0123456789abcdef"
+
+
+def _compose(binary: str, *args: str, secret: str | None = SECRET):
     # A clean environment, so a developer's own variables do not change the result.
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
+    if secret is not None:
+        env["DJANGO_SECRET_KEY"] = secret
     return subprocess.run(
         [binary, "-f", str(COMPOSE_FILE), *args],
         cwd=ROOT,
@@ -101,3 +106,13 @@ def test_compose_runs_exactly_one_scheduler(docker_compose):
     # and the worker does not run a second scheduler of its own
     assert "--beat" not in str(services["worker"]["command"])
     assert " -B" not in str(services["worker"]["command"])
+
+
+def test_compose_has_no_default_secret_key(docker_compose):
+    # given no DJANGO_SECRET_KEY in the environment or a .env file
+    result = _compose(docker_compose, "config", "-q", secret=None)
+
+    # then docker-compose refuses the file and says what to set
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "django-insecure" not in COMPOSE_FILE.read_text()

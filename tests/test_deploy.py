@@ -45,3 +45,32 @@ def test_prod_settings_without_a_secret_key_say_so():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_prod_settings_refuse_a_short_secret_key():
+    result = manage(
+        "check",
+        env_extra={
+            "DJANGO_SETTINGS_MODULE": "readiness.settings.prod",
+            "DJANGO_SECRET_KEY": "x" * 49,
+        },
+    )
+
+    assert result.returncode != 0
+    assert "at least 50 characters (it is 49 long)" in result.stderr
+
+
+def test_dev_settings_generate_a_secret_key_once_and_keep_it_in_var(tmp_path):
+    # given a fresh var/ (the settings keep their files under BASE_DIR/var), when the dev
+    # settings are loaded twice without DJANGO_SECRET_KEY
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {"DJANGO_SETTINGS_MODULE": "readiness.settings.dev", "DJANGO_SECRET_KEY": ""}
+    first = manage("shell", "-c", code, env_extra=env)
+    second = manage("shell", "-c", code, env_extra=env)
+
+    # then both runs use the same generated key of at least 50 characters
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip().splitlines()[-1]
+    assert len(key) >= 50
+    assert second.stdout.strip().splitlines()[-1] == key
+    assert "insecure" not in key

@@ -117,6 +117,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+
+# seed_demo: random demo passwords unless the development settings allow the published ones
+# (and HOST is loopback); the logins it sets are kept in this file.
+DEMO_PUBLISHED_PASSWORDS = False
+DEMO_LOGINS_FILE = VAR_DIR / "demo-logins.txt"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 

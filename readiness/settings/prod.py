@@ -6,12 +6,15 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
-try:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-except ImproperlyConfigured as exc:
+MIN_SECRET_KEY_LENGTH = 50
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set in production (a long random string)."
-    ) from exc
+        f"DJANGO_SECRET_KEY must be set in production to a random string of at least "
+        f"{MIN_SECRET_KEY_LENGTH} characters (it is "
+        + (f"{len(SECRET_KEY)} long" if SECRET_KEY else "not set")
+        + "). Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost"])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -19,6 +19,9 @@ if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 ALLOWED_HOSTS = ["*"]
+# The demo's published passwords, as for `make run` (tests pick a HOST); no logins file.
+DEMO_PUBLISHED_PASSWORDS = True
+DEMO_LOGINS_FILE = None
 
 # A file test database (not :memory:), so threads and a real Celery worker process in the
 # integration tests see the same data.

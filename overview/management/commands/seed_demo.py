@@ -7,8 +7,13 @@ Everything is written through the services, so the audit log has the entries a r
 organization would have.
 """
 
+import ipaddress
+import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -61,13 +66,36 @@ DEMO_ASSESSMENTS = [
 
 
 def password_for(username: str) -> str:
+    """The published demo password (README): only ever set with the development settings on a
+    loopback address."""
     return f"demo-{username}"
+
+
+def is_loopback(host: str) -> bool:
+    host = (host or "").strip().strip("[]")
+    if host in ("", "localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def published_passwords_allowed(*, fixed_setting: bool, host: str) -> bool:
+    """The README's fixed demo passwords only where nobody else can reach the server: the
+    development settings (DEMO_PUBLISHED_PASSWORDS) and a loopback HOST."""
+    return fixed_setting and is_loopback(host)
 
 
 class Command(BaseCommand):
     help = "Create (or complete) the demo organization and print its logins. Idempotent."
 
     def handle(self, *args, **options):
+        self.published = published_passwords_allowed(
+            fixed_setting=getattr(settings, "DEMO_PUBLISHED_PASSWORDS", False),
+            host=os.environ.get("HOST", "127.0.0.1"),
+        )
+        self.passwords: dict[str, str] = {}  # the passwords set by this run
         with transaction.atomic():
             changes = self._seed()
         if changes:
@@ -75,15 +103,57 @@ class Command(BaseCommand):
         else:
             self.stdout.write("The demo data is already in place: nothing changed.")
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (organization {DEMO_NAME}):")
+        logins = self._logins()
+        for line in logins:
+            self.stdout.write(line)
+        self._keep(logins)
+
+    def _logins(self) -> list[str]:
         width = max(len(name) for name in DEMO_USERS)
+        if not self.published and not self.passwords:
+            where = getattr(settings, "DEMO_LOGINS_FILE", None) or "its output"
+            return [
+                f"Demo logins (organization {DEMO_NAME}): unchanged, their passwords were set "
+                f"by an earlier run (see {where})."
+            ]
+        heading = f"Demo logins (organization {DEMO_NAME}):"
+        if not self.published:
+            heading = (
+                f"Demo logins (organization {DEMO_NAME}), random passwords because this server "
+                "may be reachable from the network (set now; keep them):"
+            )
+        lines = [heading]
         for username, roles in DEMO_USERS.items():
+            if not self.published and username not in self.passwords:
+                continue
             names = ", ".join(role.value for role in Role if role in roles)
             also = " (also a member of Globex: use the organization switcher)"
             extra = also if username in SECOND_ORG_USERS else ""
-            self.stdout.write(
-                f"  {username:<{width}}  /  {password_for(username):<{width + 5}}  {names}{extra}"
-            )
+            shown = self.passwords.get(username, password_for(username))
+            if self.published and username not in self.passwords and not self._has(username, shown):
+                shown = "(changed by its user)"
+            lines.append(f"  {username:<{width}}  /  {shown:<{width + 5}}  {names}{extra}")
+        return lines
+
+    def _keep(self, logins: list[str]) -> None:
+        """Keep the logins in var/demo-logins.txt (make run prints it): the published ones as
+        they are, random ones appended, so none is lost."""
+        path = getattr(settings, "DEMO_LOGINS_FILE", None)
+        if not path:
+            return
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self.published:
+            path.write_text("\n".join(logins) + "\n", encoding="utf-8")
+        elif self.passwords:
+            with path.open("a", encoding="utf-8") as out:
+                out.write("\n".join(logins) + "\n")
+            path.chmod(0o600)
+
+    @staticmethod
+    def _has(username: str, password: str) -> bool:
+        user = get_user_model().objects.filter(username=username).first()
+        return user is not None and user.check_password(password)
 
     def _seed(self) -> list[str]:
         changes: list[str] = []
@@ -104,18 +174,31 @@ class Command(BaseCommand):
             changes.append(f"organization {name}")
         return organization_get_or_create(slug=slug, name=name)
 
+    def _password(self, user, username: str) -> str | None:
+        """The password to set now, or None to leave the user's own: a password someone
+        changed is never overwritten; a published one is replaced off loopback."""
+        published = password_for(username)
+        if user is None or not user.has_usable_password():
+            return published if self.published else secrets.token_urlsafe(12)
+        if not self.published and user.check_password(published):
+            return secrets.token_urlsafe(12)
+        return None
+
     def _member(self, organization, username, roles, changes):
         user = get_user_model().objects.filter(username=username).first()
-        password = password_for(username)
-        needs_password = user is None or not user.check_password(password)
+        password = None
+        if username not in self.passwords:  # a user in two organizations is set once
+            password = self._password(user, username)
+            if password is not None:
+                self.passwords[username] = password
         existing = member_get(organization=organization, username=username)
-        if existing is not None and existing.roles == frozenset(roles) and not needs_password:
+        if existing is not None and existing.roles == frozenset(roles) and password is None:
             return
         member_set_roles(
             organization=organization,
             username=username,
             roles=set(roles),
-            password=password if needs_password else None,
+            password=password,
             email=f"{username}@demo.example",
         )
         changes.append(f"{username} in {organization.name}")
