@@ -3,13 +3,14 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from core.forms import TextField
 from core.roles import ROLE_LABELS, Role
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 class TokenCreateForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         max_length=100,
         initial="API token",
         help_text="What the token is for, e.g. “CI pipeline” or “metrics exporter”.",
@@ -53,10 +54,10 @@ class MemberRolesForm(forms.Form):
 class MemberAddForm(forms.Form):
     """Add a user to the organization (creating the account when it does not exist yet)."""
 
-    username = forms.CharField(max_length=150)
+    username = TextField(max_length=150)
     email = forms.EmailField(required=False, help_text="Used only when a new account is created.")
     roles = RolesField(help_text="Roles add up; none includes another.")
-    password = forms.CharField(
+    password = TextField(
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
-from core.forms import ServiceErrorsMixin
+from core.forms import ServiceErrorsMixin, TextField
 
 from .models import DecisionBoundary, RiskAssessment, ToolPermission
 
@@ -38,16 +38,16 @@ class MemberChoiceField(forms.ChoiceField):
 class AgentForm(forms.Form):
     """What registering an agent asks: name, purpose, business unit, named owner."""
 
-    name = forms.CharField(
+    name = TextField(
         max_length=200,
         help_text="Unique in your organization, e.g. “Invoice triage agent”.",
     )
-    purpose = forms.CharField(
+    purpose = TextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the agent does and for whom, in a sentence or two.",
     )
-    business_unit = forms.CharField(
+    business_unit = TextField(
         max_length=120,
         required=False,
         help_text="The business unit it serves; the gate board filters by it.",
@@ -173,14 +173,14 @@ class AgentEditForm(AgentForm):
 
 
 class DecisionBoundaryForm(forms.Form):
-    decision = forms.CharField(
+    decision = TextField(
         max_length=300, widget=forms.TextInput(attrs={"placeholder": "e.g. Refund up to €50"})
     )
     mode = forms.ChoiceField(label="The agent", choices=BLANK + DecisionBoundary.Mode.choices)
 
 
 class EscalationPathForm(forms.Form):
-    failure_state = forms.CharField(
+    failure_state = TextField(
         max_length=300,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Customer disputes the refund"}),
     )
@@ -191,11 +191,9 @@ class EscalationPathForm(forms.Form):
 
 
 class ToolPermissionForm(forms.Form):
-    tool = forms.CharField(
-        max_length=200, widget=forms.TextInput(attrs={"placeholder": "e.g. CRM API"})
-    )
+    tool = TextField(max_length=200, widget=forms.TextInput(attrs={"placeholder": "e.g. CRM API"}))
     access = forms.ChoiceField(choices=BLANK + ToolPermission.Access.choices)
-    justification = forms.CharField(
+    justification = TextField(
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "Why it needs this access"}),
     )
@@ -368,14 +366,14 @@ class RiskAssessmentForm(ServiceErrorsMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose tool or decision."},
     )
-    subject = forms.CharField(
+    subject = TextField(
         label="Tool or decision",
         max_length=300,
         error_messages={"required": "Name the tool or decision scope it covers."},
         help_text="Its exact name, as it will appear in the agent's tool permissions or "
         "decision boundaries (compared without case).",
     )
-    assessment = forms.CharField(
+    assessment = TextField(
         label="Assessment",
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Write the assessment."},
@@ -392,4 +390,4 @@ class PermissionReviewForm(forms.Form):
     ACTIONS = [("revoke", "Revoke"), ("mark_reviewed", "Mark reviewed")]
 
     action = forms.ChoiceField(choices=ACTIONS)
-    next = forms.CharField(required=False, max_length=500)
+    next = TextField(required=False, max_length=500)

@@ -27,7 +27,7 @@ from killswitch.models import Suspension
 from overview import services as overview_services
 
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["agents"])
 
@@ -61,17 +61,17 @@ class RuleReasonOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class BoundaryIn(Schema):
+class BoundaryIn(In):
     decision: StrictStr
     mode: Literal["alone", "escalate"]
 
 
-class EscalationPathIn(Schema):
+class EscalationPathIn(In):
     failure_state: StrictStr
     owner: StrictStr = Field(description="The escalation owner's username (a member).")
 
 
-class ToolPermissionIn(Schema):
+class ToolPermissionIn(In):
     tool: StrictStr
     access: Literal["read", "write", "admin"]
     justification: StrictStr = ""
@@ -79,7 +79,7 @@ class ToolPermissionIn(Schema):
     last_reviewed: DateIn = None
 
 
-class GuardrailsIn(Schema):
+class GuardrailsIn(In):
     api_calls_per_hour: StrictInt | None = None
     tokens_per_session: StrictInt | None = None
     sequential_actions_before_confirmation: StrictInt | None = None
@@ -90,7 +90,7 @@ class GuardrailsIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class RecordsIn(Schema):
+class RecordsIn(In):
     """The records of docs/rules.md §2; each list sent replaces the agent's whole list."""
 
     purpose: StrictStr | None = None

@@ -11,7 +11,7 @@ from assessments.models import Assessment
 from core.roles import can_edit_assessment
 
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["assessments"])
 assessor = MemberToken(
@@ -73,12 +73,12 @@ def framework_get(request):
 ScoreIn = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 5})]
 
 
-class AssessmentCreateIn(Schema):
+class AssessmentCreateIn(In):
     title: StrictStr = Field(max_length=200)
     copy_from_last: StrictBool = False
 
 
-class ScoresIn(Schema):
+class ScoresIn(In):
     scores: dict[str, ScoreIn]
     version: StrictInt | None = Field(
         default=None, description="The version you read; a stale one answers 409."

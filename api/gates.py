@@ -19,7 +19,7 @@ from gates.models import Gate, GateDecision, PromptVersion
 
 from .agents import NumberIn, RuleReasonOut, assessor, reason_out
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["gates"])
 
@@ -74,14 +74,14 @@ class GateOut(Schema):
     )
 
 
-class ChecklistItemIn(Schema):
+class ChecklistItemIn(In):
     met: StrictBool | None = None
     evidence: StrictStr | None = Field(default=None, description="A note or a link.")
 
     model_config = {"extra": "forbid"}
 
 
-class DecisionIn(Schema):
+class DecisionIn(In):
     decision: Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["go", "no_go"]})]
     rationale: StrictStr
     version: StrictInt | None = Field(
@@ -180,7 +180,7 @@ def gate_decision(request, agent_id: str, phase: str, payload: DecisionIn):
     return Status(201, decision_out(record, phase_number))
 
 
-class PromptVersionIn(Schema):
+class PromptVersionIn(In):
     tag: StrictStr
     regression_passed: StrictBool
     adversarial_passed: StrictBool

@@ -18,7 +18,7 @@ from killswitch.models import AgentToken, Suspension
 
 from .agents import AgentOut, _fresh, agent_out
 from .auth import AgentRuntimeToken, MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["kill switch"])
 
@@ -47,7 +47,7 @@ def _drill(agent, raw):
     return killswitch_selectors.drill_get(agent=agent, pk=raw)
 
 
-class ReasonIn(Schema):
+class ReasonIn(In):
     reason: StrictStr
 
 

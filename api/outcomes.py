@@ -17,7 +17,7 @@ from outcomes import services as outcome_services
 from outcomes.models import MetricSnapshot
 
 from .auth import MemberToken, member
-from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["metrics and horizons"])
 poster = MemberToken(
@@ -37,7 +37,7 @@ Fraction = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maxim
 IsoDate = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
 
 
-class SnapshotIn(Schema):
+class SnapshotIn(In):
     """Every field but the four runtime signals is required; validate_snapshot names each
     missing or bad field at once (so pydantic here lets every value through)."""
 
@@ -184,7 +184,7 @@ def thresholds_patch(request, agent_id: str, payload: Body[dict[str, Any]]):
     return thresholds_out(agent)
 
 
-class AdvanceIn(Schema):
+class AdvanceIn(In):
     rationale: StrictStr
 
 

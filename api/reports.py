@@ -13,7 +13,7 @@ from reports import selectors, services
 from reports.models import Report
 
 from .auth import member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, In, PageIn, paginate
 
 router = Router(tags=["reports"])
 
@@ -23,7 +23,7 @@ def _report(organization, raw):
     return selectors.report_get(organization=organization, pk=raw)
 
 
-class ReportIn(Schema):
+class ReportIn(In):
     title: StrictStr | None = Field(default=None, max_length=200)
     period_start: date | None = Field(
         default=None, description="ISO date; default 89 days before the end."

@@ -3,7 +3,34 @@
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from core.text import text_problem
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    return value
+
+
+class In(Schema):
+    """The base of every request body: no text field may hold a NUL character or only
+    invisible characters (400 naming the field)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_or_invisible_text(cls, value: Any) -> Any:
+        return _check_text(value)
 
 
 class ErrorOut(Schema):

@@ -7,6 +7,8 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 
+from core.forms import TextField
+
 from . import scoring
 
 SCORE_CHOICES = [(str(v), str(v)) for v in range(scoring.MIN_SCORE, scoring.MAX_SCORE + 1)]
@@ -30,7 +32,7 @@ class NewAssessmentForm(forms.Form):
     BLANK = "blank"
     COPY = "copy"
 
-    title = forms.CharField(
+    title = TextField(
         max_length=200,
         help_text="A name your board will recognise, for example “Q3 readiness review”.",
     )

@@ -4,6 +4,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 
+from core.forms import TextField
+
 from .checklists import PhaseDefinition
 
 
@@ -37,7 +39,7 @@ class ChecklistForm(forms.Form):
             self.fields[f"met_{item.key}"] = forms.BooleanField(
                 label="Met", required=False, disabled=read_only
             )
-            self.fields[f"evidence_{item.key}"] = forms.CharField(
+            self.fields[f"evidence_{item.key}"] = TextField(
                 label="Evidence",
                 required=False,
                 max_length=5000,
@@ -86,7 +88,7 @@ class DecisionForm(forms.Form):
         widget=_RadioSelectWithDisabled,
         error_messages={"required": "Choose go or no-go."},
     )
-    rationale = forms.CharField(
+    rationale = TextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
         help_text="Required for both: what you checked and why you decided so. It is kept with "

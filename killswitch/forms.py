@@ -3,11 +3,13 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from core.forms import TextField
+
 
 class ReasonForm(forms.Form):
     """The reason for suspending or resuming an agent (required, kept in the audit log)."""
 
-    reason = forms.CharField(
+    reason = TextField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give a reason: it is recorded with who and when."},
@@ -27,7 +29,7 @@ class ReasonForm(forms.Form):
 
 
 class AgentTokenForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         max_length=100,
         initial="Runtime token",
         help_text="Where the token is used, e.g. “production runtime”.",

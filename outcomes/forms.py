@@ -13,7 +13,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 
-from core.forms import ServiceErrorsMixin
+from core.forms import ServiceErrorsMixin, TextField
 
 from . import metrics
 from .charts import percent
@@ -286,7 +286,7 @@ class UploadForm(forms.Form):
 
 
 class ConfirmUploadForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    token = TextField(widget=forms.HiddenInput, max_length=64)
 
 
 ERROR_MODE_CHOICES = [
@@ -461,7 +461,7 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
 
 
 class AdvanceForm(forms.Form):
-    rationale = forms.CharField(
+    rationale = TextField(
         label="Rationale",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,

@@ -6,6 +6,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 
+from core.forms import TextField
+
 from .snapshot import default_period
 
 DATE_ERROR = "Enter a date as YYYY-MM-DD, for example 2025-03-31."
@@ -26,7 +28,7 @@ class ReportRequestForm(forms.Form):
     """Title and period of a new report. The form only parses; the period rules (order, not
     in the future) are the service's, and its errors are shown beside these fields."""
 
-    title = forms.CharField(label="Title", required=False, max_length=200)
+    title = TextField(label="Title", required=False, max_length=200)
     period_start = _date_field("Period start", "The first day the report covers (inclusive).")
     period_end = _date_field(
         "Period end", "The last day it covers (inclusive); the end no later than today."
