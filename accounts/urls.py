@@ -8,6 +8,14 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.PasswordChange.as_view(), name="password_change"),
+    path(
+        "profile/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
     path("profile/tokens/", views.token_create_view, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("members/", views.members, name="members"),

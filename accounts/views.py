@@ -1,10 +1,13 @@
 """Signed-in pages: organization switcher, profile and API tokens, members."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.services import audit_record
 from core.errors import Conflict
 from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required
@@ -232,3 +235,23 @@ def member_active_view(request, pk):
             "escalation paths they hold need a new owner.",
         )
     return redirect("members")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Change one's own password (Django's view and form); the change is audited."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        membership = getattr(self.request, "membership", None)
+        audit_record(
+            organization=membership.organization if membership else None,
+            actor=self.request.user,
+            action="user.password_changed",
+            target=self.request.user,
+            object_label=self.request.user.get_username(),
+        )
+        messages.success(self.request, "Your password is changed; other sessions were signed out.")
+        return response
