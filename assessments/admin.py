@@ -12,20 +12,31 @@ def _framework_in_use(framework) -> bool:
 
 
 class FrameworkPinnedMixin:
-    """A framework version that assessments are pinned to is read-only: edit a new version."""
+    """The framework is shared by every organization: only superusers change it, and a version
+    that assessments are pinned to is read-only (edit a new version). Staff may look."""
 
     def _framework_of(self, obj):
         return obj
 
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
     def has_change_permission(self, request, obj=None):
+        if not request.user.is_superuser:
+            return False
         if obj is not None and _framework_in_use(self._framework_of(obj)):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
+        if not request.user.is_superuser:
+            return False
         if obj is not None and _framework_in_use(self._framework_of(obj)):
             return False
         return super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
 
 
 class DimensionInline(FrameworkPinnedMixin, admin.TabularInline):
@@ -48,14 +59,17 @@ class CriterionInline(admin.StackedInline):
     def _locked(self, obj):
         return obj is not None and _framework_in_use(obj.framework)
 
+    def _may_edit(self, request, obj) -> bool:
+        return request.user.is_superuser and not self._locked(obj)
+
     def has_add_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_add_permission(request, obj)
+        return self._may_edit(request, obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_change_permission(request, obj)
+        return self._may_edit(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_delete_permission(request, obj)
+        return self._may_edit(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Framework)

@@ -28,6 +28,19 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
             **{f"{self.organization_path}__in": admin_organizations(request.user)}
         ).distinct()
 
+    def get_list_filter(self, request):
+        """A staff member's filters by organization list only the organizations they see, never
+        another organization's name."""
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        return [
+            (f, admin.RelatedOnlyFieldListFilter)
+            if isinstance(f, str) and f.split("__")[-1] == "organization"
+            else f
+            for f in filters
+        ]
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organization" and not request.user.is_superuser:
             kwargs["queryset"] = admin_organizations(request.user)

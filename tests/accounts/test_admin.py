@@ -201,3 +201,44 @@ def test_a_pinned_framework_is_read_only(superuser_client, submitted):
     response = superuser_client.post(url, {"name": "renamed", "version": 1})
 
     assert response.status_code == 403
+
+
+def _staff_admin_of(admin, *codenames):
+    staff = admin.user
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_staff_filters_name_no_other_organization(admin, assessor, other_assessor, other_org):
+    # given assessments in two organizations and a staff user who administers only one
+    assessment_create(membership=assessor, title="Acme draft")
+    assessment_create(membership=other_assessor, title="Globex draft")
+    client = _staff_admin_of(admin, "view_assessment", "view_auditentry", "view_membership")
+
+    # when they open the lists with an organization filter
+    for name in ("assessments_assessment", "audit_auditentry", "accounts_membership"):
+        html = client.get(reverse(f"admin:{name}_changelist")).content.decode()
+
+        # then the other organization's name appears nowhere, filters included
+        assert other_org.name not in html, name
+
+
+def test_only_superusers_change_the_shared_framework(admin, framework):
+    client = _staff_admin_of(
+        admin, "view_framework", "change_framework", "add_framework", "delete_framework"
+    )
+    url = reverse("admin:assessments_framework_change", args=[framework.pk])
+
+    page = client.get(url)
+    changed = client.post(url, {"name": "Renamed by staff", "version": framework.version})
+    added = client.get(reverse("admin:assessments_framework_add"))
+
+    assert page.status_code == 200  # staff may look
+    assert changed.status_code == 403
+    assert added.status_code == 403
+    framework.refresh_from_db()
+    assert framework.name != "Renamed by staff"
