@@ -126,7 +126,7 @@ def report_retry(request, report_id: str):
     url_name="report_pdf",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             }

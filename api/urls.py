@@ -1,4 +1,5 @@
-"""The /api/v1 surface: django-ninja, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+"""The /api/v1 surface: django-ninja, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs
+(Swagger UI from our static files: "ninja" is an installed app, see tests/api/test_docs.py)."""
 
 from ninja import NinjaAPI
 

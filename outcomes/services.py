@@ -6,10 +6,8 @@ gates.services."""
 
 import csv
 import io
-import logging
 from dataclasses import asdict
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from accounts.models import Membership
 from agents.models import Agent
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.mail import email_send_on_commit
 from core.roles import Role
 from gates import rules
 from gates.models import Gate, GateDecision
@@ -25,9 +24,6 @@ from killswitch.services import agent_suspend_automatic
 
 from . import metrics
 from .models import AgentThresholds, HorizonDecision, MetricSnapshot
-
-logger = logging.getLogger(__name__)
-
 
 METRIC_ROLES = {Role.ASSESSOR, Role.OPERATOR, Role.ADMIN}
 ALERT_FIELDS = (
@@ -122,26 +118,24 @@ def _in_words(breach) -> str:
 
 def _notify_operators(agent: Agent, breaches) -> None:
     emails = list(
-        Membership.objects.filter(organization=agent.organization, is_operator=True)
+        Membership.objects.filter(organization=agent.organization, is_operator=True, is_active=True)
         .exclude(user__email="")
         .values_list("user__email", flat=True)
     )
     if not emails:
         return
     lines = "\n".join(f"- {_in_words(b)}" for b in breaches)
-    try:
-        send_mail(
-            subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
-            message=(
-                f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
-                f"suspended:\n{lines}\n\nAn approver resumes it from the agent page once it is "
-                "safe."
-            ),
-            from_email=None,
-            recipient_list=emails,
-        )
-    except Exception:  # a mail server down must not undo the suspension
-        logger.exception("Could not notify operators of %s's suspension", agent)
+    # Queued for a worker (core.tasks.send_email), which retries a mail server that is down:
+    # nothing is sent inside the request, and no mail failure can undo the suspension.
+    email_send_on_commit(
+        recipients=emails,
+        subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
+        body=(
+            f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
+            f"suspended:\n{lines}\n\nAn approver resumes it from the agent page once it is "
+            "safe."
+        ),
+    )
 
 
 CSV_INTEGER_FIELDS = (*metrics.COUNT_FIELDS, *metrics.OPTIONAL_COUNT_FIELDS)

@@ -43,6 +43,7 @@ class ReportAdmin(OrganizationScopedAdmin):
                     "stage",
                     "error",
                     "attempts",
+                    "queued_at",
                     "started_at",
                     "finished_at",
                 ]
@@ -64,6 +65,7 @@ class ReportAdmin(OrganizationScopedAdmin):
         "stage",
         "error",
         "attempts",
+        "queued_at",
         "started_at",
         "finished_at",
         "file",

@@ -37,6 +37,11 @@ class Report(models.Model):
     stage = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was last queued for a worker: its request, or its latest retry.",
+    )
     file = models.FileField(upload_to="reports/", blank=True)
     size = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)

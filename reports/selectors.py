@@ -1,5 +1,11 @@
+from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 
+from core.rules import worker_silence
+from core.selectors import heartbeat_latest
+
+from . import rules
 from .models import Report
 
 
@@ -33,3 +39,36 @@ def report_previous_done(*, organization) -> Report | None:
         .order_by("-requested_at", "-id")
         .first()
     )
+
+
+def report_ids_unfinished_since(*, before) -> list[int]:
+    """Every organization's queued or running reports requested before `before`: the
+    candidates of the scheduled stale check (which decides each with the pure rule). Not scoped
+    to an organization: only the scheduler calls it, and it answers ids."""
+    return list(
+        Report.objects.filter(
+            status__in=[Report.Status.QUEUED, Report.Status.RUNNING], requested_at__lt=before
+        )
+        .order_by("requested_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def report_worker_warning(*, report: Report, now=None) -> str | None:
+    """What an unfinished report's page says when no worker has run anything for a while (the
+    heartbeat: core.selectors.heartbeat_latest); None when done, failed or a worker answers."""
+    if report.is_finished:
+        return None
+    beat = heartbeat_latest()
+    silence = worker_silence(
+        last_ran_at=beat.last_ran_at if beat else None,
+        now=now or timezone.now(),
+        interval_seconds=settings.HEARTBEAT_SECONDS,
+        waiting_since=rules.report_waiting_since(
+            status=report.status,
+            requested_at=report.requested_at,
+            queued_at=report.queued_at,
+            started_at=report.started_at,
+        ),
+    )
+    return rules.worker_silence_warning(status=report.status, silence=silence)

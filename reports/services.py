@@ -3,13 +3,16 @@
 The request freezes a snapshot in its own transaction and queues the worker on commit; the
 worker renders only from the snapshot, stores the PDF through Django's storage API and
 records its SHA-256. A report that is done is never rendered again; a failed one may be
-retried from the same snapshot.
+retried from the same snapshot. A report that no worker finishes within REPORT_STALE_MINUTES
+(a worker that is missing, wedged or was killed with its message) is failed by the scheduled
+`reports_fail_stale`, so that Retry is offered instead of a spinner.
 """
 
 import hashlib
 import logging
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -18,8 +21,9 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, InvalidInput
 
+from . import rules
 from .models import Report
-from .selectors import report_previous_done
+from .selectors import report_ids_unfinished_since, report_previous_done
 from .snapshot import build_snapshot, default_period
 
 logger = logging.getLogger(__name__)
@@ -91,6 +95,7 @@ def report_request(*, membership, title=None, period_start=None, period_end=None
         period_end=end,
         requested_by=membership.user,
         requested_at=now,
+        queued_at=now,
         snapshot=snapshot,
         previous=previous,
         stage="Waiting for a worker",
@@ -122,7 +127,8 @@ def report_retry(*, report: Report, membership) -> Report:
     locked.progress = 0
     locked.stage = "Waiting for a worker"
     locked.error = ""
-    locked.save(update_fields=["status", "progress", "stage", "error"])
+    locked.queued_at = timezone.now()
+    locked.save(update_fields=["status", "progress", "stage", "error", "queued_at"])
     audit_record(
         organization=locked.organization,
         actor=membership.user,
@@ -135,8 +141,8 @@ def report_retry(*, report: Report, membership) -> Report:
     return locked
 
 
-def _set_progress(report_id: int, progress: int, stage: str) -> None:
-    Report.objects.filter(pk=report_id).exclude(status=Report.Status.DONE).update(
+def _set_progress(report_id: int, attempt: int, progress: int, stage: str) -> None:
+    Report.objects.filter(pk=report_id, status=Report.Status.RUNNING, attempts=attempt).update(
         progress=progress, stage=stage
     )
 
@@ -147,7 +153,11 @@ def report_file_name(report: Report) -> str:
 
 def report_render(*, report_id: int) -> Report | None:
     """Render one report from its snapshot. Idempotent: a done report is left alone, and a
-    re-run (a redelivered message) overwrites the one file rather than adding another."""
+    re-run (a redelivered message) overwrites the one file rather than adding another.
+
+    Each run is an attempt; only the latest attempt stores its PDF or its failure. So when two
+    messages of one report run at once (a report failed as stale, retried, and its first message
+    delivered after all), the earlier attempt gives way instead of racing for the file."""
     from .render import render_pdf
 
     with transaction.atomic():
@@ -163,36 +173,50 @@ def report_render(*, report_id: int) -> Report | None:
         report.save(
             update_fields=["status", "progress", "stage", "attempts", "started_at", "error"]
         )
+    attempt = report.attempts
     try:
-        pdf, pages = render_pdf(report.snapshot, lambda p, s: _set_progress(report_id, p, s))
-        _set_progress(report_id, 90, "Storing the PDF")
-        name = report_file_name(report)
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        saved = default_storage.save(name, ContentFile(pdf))
-        digest = hashlib.sha256(pdf).hexdigest()
-        with transaction.atomic():
-            Report.objects.filter(pk=report_id).update(
-                status=Report.Status.DONE,
-                progress=100,
-                stage="Done",
-                file=saved,
-                size=len(pdf),
-                sha256=digest,
-                pages=pages,
-                finished_at=timezone.now(),
-            )
-            audit_record(
-                organization=report.organization,
-                actor=None,
-                action="report.done",
-                target=report,
-                after={"sha256": digest, "size": len(pdf), "pages": pages},
-            )
+        pdf, pages = render_pdf(
+            report.snapshot, lambda p, s: _set_progress(report_id, attempt, p, s)
+        )
+        _set_progress(report_id, attempt, 90, "Storing the PDF")
+        _store(report_id=report_id, attempt=attempt, pdf=pdf, pages=pages)
     except Exception as exc:
-        report_fail(report_id=report_id, error=_failure_message(exc))
+        report_fail(report_id=report_id, error=_failure_message(exc), attempt=attempt)
         raise
     return Report.objects.get(pk=report_id)
+
+
+@transaction.atomic
+def _store(*, report_id: int, attempt: int, pdf: bytes, pages: int) -> bool:
+    """Store the PDF and mark the report done, under the report's lock; unless it is done
+    already or a later attempt has taken it over (which stores its own)."""
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if report.status == Report.Status.DONE or report.attempts != attempt:
+        return False
+    name = report_file_name(report)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(pdf))
+    digest = hashlib.sha256(pdf).hexdigest()
+    Report.objects.filter(pk=report_id).update(
+        status=Report.Status.DONE,
+        progress=100,
+        stage="Done",
+        file=saved,
+        size=len(pdf),
+        sha256=digest,
+        pages=pages,
+        error="",
+        finished_at=timezone.now(),
+    )
+    audit_record(
+        organization=report.organization,
+        actor=None,
+        action="report.done",
+        target=report,
+        after={"sha256": digest, "size": len(pdf), "pages": pages},
+    )
+    return True
 
 
 def _failure_message(exc: Exception) -> str:
@@ -203,22 +227,74 @@ def _failure_message(exc: Exception) -> str:
     return f"Rendering failed: {type(exc).__name__}: {exc}"[:2000]
 
 
-def report_fail(*, report_id: int, error: str) -> None:
-    """Mark a report failed with the reason; remove any half-written file."""
-    report = Report.objects.filter(pk=report_id).first()
-    if report is None or report.status == Report.Status.DONE:
-        return
+@transaction.atomic
+def report_fail(*, report_id: int, error: str, attempt: int | None = None) -> bool:
+    """Mark a report failed with the reason, with its audit entry; remove any half-written
+    file. A done or already failed report is left alone, and so is one that a later attempt
+    than `attempt` has taken over. Answers whether it failed the report."""
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None or report.is_finished:
+        return False
+    if attempt is not None and report.attempts != attempt:
+        return False
+    _mark_failed(report, error=error)
+    return True
+
+
+def _mark_failed(report: Report, *, error: str, **audit_after) -> None:
+    """Inside the caller's transaction, with the report locked."""
     name = report_file_name(report)
     if default_storage.exists(name):
         default_storage.delete(name)
-    Report.objects.filter(pk=report_id).update(
+    Report.objects.filter(pk=report.pk).update(
         status=Report.Status.FAILED,
         stage="Failed",
         error=error,
         file="",
         finished_at=timezone.now(),
     )
-    logger.warning("Report %s failed: %s", report_id, error)
+    audit_record(
+        organization=report.organization,
+        actor=None,
+        action="report.failed",
+        target=report,
+        before={"status": report.status},
+        after={"status": "failed", "error": error, **audit_after},
+    )
+    logger.warning("Report %s failed: %s", report.pk, error)
+
+
+def report_stale_limit() -> timedelta:
+    return timedelta(minutes=settings.REPORT_STALE_MINUTES)
+
+
+@transaction.atomic
+def report_fail_if_stale(*, report_id: int, now, limit: timedelta) -> bool:
+    """Fail one report if it is still queued or running past `limit` (the rule:
+    `rules.report_is_stale`), with a message that says to retry it."""
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None or not rules.report_is_stale(
+        status=report.status,
+        requested_at=report.requested_at,
+        queued_at=report.queued_at,
+        started_at=report.started_at,
+        now=now,
+        limit=limit,
+    ):
+        return False
+    error = rules.stale_failure_message(status=report.status, limit=limit)
+    _mark_failed(report, error=error, stale_after_minutes=limit.total_seconds() / 60)
+    return True
+
+
+def reports_fail_stale(*, now=None, limit: timedelta | None = None) -> list[int]:
+    """Fail every report that no worker finished within the limit (REPORT_STALE_MINUTES), each
+    in its own transaction with its audit entry; answers their ids. Idempotent: a failed
+    report is no longer a candidate, and done reports never are."""
+    now = now or timezone.now()
+    limit = limit if limit is not None else report_stale_limit()
+    candidates = report_ids_unfinished_since(before=now - limit)
+    return [pk for pk in candidates if report_fail_if_stale(report_id=pk, now=now, limit=limit)]
 
 
 def report_verify(*, report: Report, data: bytes) -> bool:

@@ -23,3 +23,9 @@ def render_report(report_id: int) -> None:
         return  # already marked failed with a clear message by the service
     except Exception:  # the service recorded the failure on the report
         return
+
+
+@shared_task(name="reports.fail_stale", ignore_result=True)
+def fail_stale_reports() -> None:
+    """Scheduled (CELERY_BEAT_SCHEDULE): fail the reports no worker finished in time."""
+    services.reports_fail_stale()

@@ -23,7 +23,7 @@ from core.tenancy import member_required
 from . import services
 from .forms import ReportRequestForm, ReportVerifyForm
 from .models import Report
-from .selectors import report_get, report_page
+from .selectors import report_get, report_page, report_worker_warning
 
 PAGE_SIZE = 20
 VERIFY_MAX_BYTES = 20 * 1024 * 1024
@@ -123,6 +123,7 @@ def _detail(request, report: Report, *, verify_form=None, verify=None, status=20
             "verify_form": verify_form or ReportVerifyForm(),
             "verify": verify,
             "verify_max": VERIFY_MAX_BYTES,
+            "worker_warning": report_worker_warning(report=report),
         },
         status=status,
     )
@@ -141,12 +142,18 @@ def report_detail(request, pk):
 def report_progress(request, pk):
     """The state panel alone, for htmx polling. While the report is queued or running the
     panel carries `hx-trigger="every 1s"`; once done or failed it does not, so polling stops
-    and the panel shows the download (or the error and Retry) in its place."""
+    and the panel shows the download (or the error and Retry) in its place. While no worker
+    answers (the heartbeat is silent), the panel says so rather than "waiting" for ever."""
     report = report_get(organization=request.membership.organization, pk=pk)
     return render(
         request,
         "reports/partials/state.html",
-        {"report": report, "verify_form": ReportVerifyForm(), "verify_max": VERIFY_MAX_BYTES},
+        {
+            "report": report,
+            "verify_form": ReportVerifyForm(),
+            "verify_max": VERIFY_MAX_BYTES,
+            "worker_warning": report_worker_warning(report=report),
+        },
     )
 
 

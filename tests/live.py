@@ -79,9 +79,11 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def live_worker(redis_url: str, tmp_path: Path, *, env: dict | None = None, args=()):
-    """Run `celery -A readiness worker` (prefork, one child) until the block ends; yields the
-    process, a broker connection and the path of its log."""
+def live_worker(
+    redis_url: str, tmp_path: Path, *, env: dict | None = None, args=(), concurrency: int = 1
+):
+    """Run `celery -A readiness worker` (prefork, `concurrency` children, one by default) until
+    the block ends; yields the process, a broker connection and the path of its log."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "readiness.settings.test",
@@ -94,7 +96,7 @@ def live_worker(redis_url: str, tmp_path: Path, *, env: dict | None = None, args
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "readiness", "worker",
-            "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+            "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat", *args,
         ],
         cwd=ROOT,

@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    # django-ninja's bundled Swagger UI (static/ninja/, no inline script) for /api/v1/docs,
+    # instead of its CDN page, which the content security policy blocks.
+    "ninja",
     # Our rooms, from the bottom layer up (docs/architecture.md).
     "core",
     "audit",
@@ -201,15 +204,37 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool child is replaced by a fresh one after this many tasks, or after a task that leaves it
+# holding more than this much resident memory (in KiB; the task itself always completes):
+# whatever WeasyPrint caches or leaks stays bounded.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("READINESS_WORKER_MAX_TASKS_PER_CHILD", default=100)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "READINESS_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=512 * 1024
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Each worker also consumes a queue of its own (<node name>.dq2), so that the health check
+# (`manage.py worker_probe --destination celery@$HOSTNAME`) probes the worker of its container.
+CELERY_WORKER_DIRECT = True
 
 # The scheduler (Celery beat): `make run` runs it inside the worker (`worker --beat`), the
 # compose file as exactly one `beat` service. Its heartbeat records when a worker last ran
 # something (core.WorkerHeartbeat), for the pages and rechecks that depend on it.
 HEARTBEAT_SECONDS = env.float("READINESS_HEARTBEAT_SECONDS", default=60.0)
+# A report that no worker finished within this many minutes of being queued (or of its
+# attempt starting) is failed with a message to retry it, by `reports.fail_stale` every
+# minute. Keep it well above a render's hard time limit (150 s). The check expires after a
+# minute in the queue: one that waited for a missing worker is dropped rather than run late,
+# when it would fail the reports queued behind it just before the worker got to them.
+REPORT_STALE_MINUTES = env.int("READINESS_REPORT_STALE_MINUTES", default=10)
+REPORT_STALE_CHECK_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "reports-fail-stale": {
+        "task": "reports.fail_stale",
+        "schedule": REPORT_STALE_CHECK_SECONDS,
+        "options": {"expires": REPORT_STALE_CHECK_SECONDS},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "READINESS_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule")
@@ -224,6 +249,10 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="readiness@localhost")
+# Seconds an SMTP connection may wait on the server: core.mail gives it to a mailer whose
+# OPTIONS set no "timeout" (Django 6.1 refuses the old EMAIL_TIMEOUT beside MAILERS). Email
+# is sent by a Celery task (core.tasks.send_email), never inside a request.
+EMAIL_TIMEOUT_SECONDS = env.float("DJANGO_EMAIL_TIMEOUT", default=10.0)
 
 LOGGING = {
     "version": 1,

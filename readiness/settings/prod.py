@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import EMAIL_TIMEOUT_SECONDS, env
 
 DEBUG = False
 MIN_SECRET_KEY_LENGTH = 50
@@ -43,6 +43,7 @@ MAILERS = {
             "username": env.str("DJANGO_EMAIL_USER", default=""),
             "password": env.str("DJANGO_EMAIL_PASSWORD", default=""),
             "use_tls": env.bool("DJANGO_EMAIL_USE_TLS", default=False),
+            "timeout": EMAIL_TIMEOUT_SECONDS,
         },
     }
 }

@@ -9,16 +9,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
+from kombu.exceptions import OperationalError
 
 from agents.models import Agent
 from assessments import services as assessment_services
 from audit.models import AuditEntry
 from audit.services import audit_verify
+from core import tasks as core_tasks
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.tasks import send_email
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
-from gates.models import Gate
 from gates.models import Gate
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
@@ -380,9 +383,23 @@ def test_calls_per_hour_never_fire_for_an_agent_without_a_limit(agent, operator)
     assert fresh(agent).state == "active"
 
 
+@pytest.fixture
+def worker_sends_email(monkeypatch):
+    """A queued email is sent at once, as a worker would (the test broker only keeps it)."""
+    monkeypatch.setattr(send_email, "delay", lambda **kwargs: send_email.apply(kwargs=kwargs))
+
+
+@pytest.fixture
+def queued_emails(monkeypatch):
+    """The emails queued for a worker (core.tasks.send_email.delay's keyword arguments)."""
+    queued = []
+    monkeypatch.setattr(send_email, "delay", lambda **kwargs: queued.append(kwargs))
+    return queued
+
+
 def test_the_operators_are_emailed_when_a_breach_suspends(
     agent, org, other_org, make_member, operator, admin, approver, other_assessor,
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, worker_sends_email,
 ):  # fmt: skip
     # given a second operator, one operator without an email and a non-operator
     second = make_member(org, "operator", "approver", username="opal")
@@ -399,6 +416,28 @@ def test_the_operators_are_emailed_when_a_breach_suspends(
     assert sorted(message.to) == sorted([operator.user.email, second.user.email])
     assert "Refund bot" in message.subject
     assert "Error rate 20.0% is above the alert limit of 10.0%." in message.body
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+
+
+def test_the_request_queues_the_operators_email_and_sends_nothing_itself(
+    agent, operator, api_for, queued_emails, django_capture_on_commit_callbacks
+):
+    # when a breaching snapshot comes in through the API
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for(operator).post(f"/api/v1/agents/{agent.pk}/metrics", snapshot(errors=20))
+
+    # then the request queued one email for a worker and sent none
+    assert response.status_code == 201
+    assert response.json()["suspended"] is True
+    assert mail.outbox == []
+    (queued,) = queued_emails
+    assert queued["recipients"] == [operator.user.email]
+    assert queued["subject"] == "[Readiness] Refund bot was suspended automatically"
+    assert queued["body"] == (
+        "Refund bot (Acme Robotics) crossed its alert thresholds and was suspended:\n"
+        "- Error rate 20.0% is above the alert limit of 10.0%.\n\n"
+        "An approver resumes it from the agent page once it is safe."
+    )
 
 
 def test_no_email_goes_out_before_the_transaction_commits(
@@ -423,12 +462,28 @@ def test_no_email_when_no_operator_has_one(agent, operator, django_capture_on_co
 
 
 def test_a_mail_server_down_does_not_undo_the_suspension(
-    agent, operator, monkeypatch, django_capture_on_commit_callbacks
+    agent, operator, monkeypatch, django_capture_on_commit_callbacks, worker_sends_email
 ):
     def broken(**kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(ms, "send_mail", broken)
+    monkeypatch.setattr(core_tasks, "email_send", broken)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = post(agent, operator, **BREACHING)
+
+    assert result["suspended"] is True
+    assert fresh(agent).state == "suspended"
+    assert mail.outbox == []
+
+
+def test_a_broker_down_does_not_undo_the_suspension(
+    agent, operator, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(**kwargs):
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr(send_email, "delay", broken)
 
     with django_capture_on_commit_callbacks(execute=True):
         result = post(agent, operator, **BREACHING)
@@ -1250,7 +1305,7 @@ def test_a_breach_during_a_drill_keeps_the_agent_stopped_after_the_drill(agent, 
 
 
 def test_the_operators_are_told_whatever_the_agents_name(
-    assessor, operator, owner, django_capture_on_commit_callbacks
+    assessor, operator, owner, django_capture_on_commit_callbacks, worker_sends_email
 ):
     try:
         agent = overview_services.agent_create(

@@ -8,6 +8,7 @@ committed and the worker sees it.
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,20 @@ from tests.live import live_worker, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
+AGENTS = 120
 
 
 @pytest.fixture
-def worker(redis_url, media, tmp_path):
-    """A real Celery worker (prefork, one child) on redis, on the test database."""
-    with live_worker(redis_url, tmp_path, env={"DJANGO_MEDIA_ROOT": str(media)}) as running:
+def concurrency():
+    """How many pool children the worker runs; a test overrides it with parametrize."""
+    return 1
+
+
+@pytest.fixture
+def worker(redis_url, media, tmp_path, concurrency):
+    """A real Celery worker (prefork, `concurrency` children) on redis, on the test database."""
+    env = {"DJANGO_MEDIA_ROOT": str(media)}
+    with live_worker(redis_url, tmp_path, env=env, concurrency=concurrency) as running:
         yield running
 
 
@@ -45,6 +54,61 @@ def via_redis(worker, monkeypatch):
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
+
+
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process has used so far (utime + stime, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def busy_and_idle(pool: list[int]) -> tuple[int, int]:
+    """Which of two pool children is rendering (WeasyPrint keeps a CPU busy) and which idles:
+    watched until one has clearly used more CPU than the other."""
+    before = {pid: cpu_ticks(pid) for pid in pool}
+
+    def told_apart():
+        time.sleep(0.1)
+        used = sorted(((cpu_ticks(pid) - before[pid], pid) for pid in pool), reverse=True)
+        (busy_ticks, busy), (idle_ticks, idle) = used
+        return busy_ticks >= 5 and idle_ticks * 4 < busy_ticks and (busy, idle)
+
+    return wait_until(told_apart, 5, "one child to render while the other idles")
+
+
+def request_a_long_report(assessor, viewer, title: str) -> Report:
+    """A report with enough agents that rendering takes a while (many pages), requested now."""
+    for i in range(AGENTS):
+        overview_services.agent_create(
+            membership=assessor, data={"name": f"Agent {i:03d}", "owner": assessor.user.username}
+        )
+    return services.report_request(membership=viewer, title=title)
+
+
+def wait_until_running(report: Report) -> None:
+    wait_until(
+        lambda: Report.objects.get(pk=report.pk).status == "running", 60, "rendering to start"
+    )
+
+
+def two_children(proc) -> list[int]:
+    return wait_until(lambda: len(pool := children(proc.pid)) == 2 and pool, 10, "two children")
+
+
+def wait_until_finished(report: Report, what: str) -> Report:
+    return wait_until(
+        lambda: (r := Report.objects.get(pk=report.pk)).status in ("done", "failed") and r,
+        180,
+        what,
+    )
+
+
+def assert_done_with_one_verified_file(report: Report, media, log_path) -> None:
+    log = log_path.read_text()
+    assert report.status == "done", report.error + "\n" + log[-3000:]
+    files = list(Path(media).rglob("*.pdf"))
+    assert len(files) == 1
+    assert services.report_verify(report=report, data=files[0].read_bytes())
 
 
 def test_a_report_requested_through_the_api_is_rendered_by_the_worker(
@@ -94,3 +158,46 @@ def test_a_worker_killed_mid_render_leaves_the_report_to_finish_on_redelivery(
     files = list(Path(media).rglob("*.pdf"))
     assert len(files) == 1
     assert services.report_verify(report=done, data=files[0].read_bytes())
+
+
+@pytest.mark.parametrize("concurrency", [2])
+def test_killing_the_idle_pool_child_mid_render_leaves_the_render_undisturbed(
+    org, assessor, viewer, via_redis, media
+):
+    # given a worker with two children, one of them rendering a long report
+    proc, _, log_path = via_redis
+    report = request_a_long_report(assessor, viewer, "Idle kill test")
+    wait_until_running(report)
+    busy, idle = busy_and_idle(two_children(proc))
+
+    # when the idle child is killed while the report renders
+    os.kill(idle, signal.SIGKILL)
+    assert Report.objects.get(pk=report.pk).status == "running", "killed too late"
+
+    # then the busy child finishes the report, at its first attempt
+    done = wait_until_finished(report, "the report to finish")
+    assert_done_with_one_verified_file(done, media, log_path)
+    assert done.attempts == 1, log_path.read_text()[-3000:]
+    assert busy in children(proc.pid)
+
+
+@pytest.mark.parametrize("concurrency", [2])
+def test_killing_both_pool_children_mid_render_leaves_the_report_to_finish_on_redelivery(
+    org, assessor, viewer, via_redis, media
+):
+    # given a worker with two children, one of them rendering a long report
+    proc, _, log_path = via_redis
+    report = request_a_long_report(assessor, viewer, "Both kill test")
+    wait_until_running(report)
+    pool = two_children(proc)
+
+    # when both children are killed while the report renders
+    for child in pool:
+        os.kill(child, signal.SIGKILL)
+    assert Report.objects.get(pk=report.pk).status == "running", "killed too late"
+
+    # then the worker replaces them and a new child renders the redelivered report
+    done = wait_until_finished(report, "the redelivered task to finish")
+    assert_done_with_one_verified_file(done, media, log_path)
+    assert done.attempts >= 2, log_path.read_text()[-3000:]
+    assert not set(children(proc.pid)) & set(pool)
