@@ -1,9 +1,12 @@
 """Forms of the profile (API tokens) and members pages."""
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
+from django.template.loader import render_to_string
 
 from core.forms import TextField
+from core.mail import email_send_on_commit
 from core.roles import ROLE_LABELS, Role
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
@@ -112,3 +115,21 @@ class MemberAddForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form; its email is queued for the worker instead of sent in the
+    request. The page answers the same whether the address is known or not."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        email_send_on_commit(recipients=[to_email], subject=subject, body=body)

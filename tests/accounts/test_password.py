@@ -60,3 +60,40 @@ def test_the_profile_links_to_it_and_strangers_are_sent_to_sign_in(viewer, clien
 
     assert "/profile/password/" in client_for(viewer).get("/profile/").content.decode()
     assert Client().get("/profile/password/")["Location"].startswith("/login/")
+
+
+def test_a_forgotten_password_is_reset_by_a_link_sent_through_the_worker(
+    viewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core.tasks import send_email
+
+    queued = []
+    monkeypatch.setattr(send_email, "delay", lambda **kwargs: queued.append(kwargs))
+    viewer.user.email = "vic@example.com"
+    _with_password(viewer)
+    client = Client()
+    assert "/password-reset/" in client.get("/login/").content.decode()
+
+    # when they ask for a reset, for their address and for an unknown one
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post("/password-reset/", {"email": "vic@example.com"})
+        unknown = client.post("/password-reset/", {"email": "nobody@example.com"})
+
+    # then both answers are the same, and one email is queued (none sent in the request)
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"] == "/password-reset/sent/"
+    assert [q["recipients"] for q in queued] == [["vic@example.com"]]
+    link = next(line for line in queued[0]["body"].splitlines() if "/password-reset/" in line)
+    path = "/" + link.split("/", 3)[3]
+
+    # and the link lets them choose a new password once
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else path,
+        {"new_password1": "a-fresh-long-passphrase", "new_password2": "a-fresh-long-passphrase"},
+    )
+    assert done["Location"] == "/password-reset/done/"
+    viewer.user.refresh_from_db()
+    assert viewer.user.check_password("a-fresh-long-passphrase")
+    assert "no longer works" in client.get(path, follow=True).content.decode()
