@@ -144,3 +144,28 @@ class RiskAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"Risk assessment: {self.subject}"
+
+
+class OwnerChange(models.Model):
+    """A change of an agent's owner (naming the owner at registration is not one). For 90 days
+    neither the previous owner nor who made the change decides the agent's gates, horizon
+    advances or resumes (docs/rules.md, separation of duties)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="owner_changes")
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    new_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.previous_owner} → {self.new_owner}"

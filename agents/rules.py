@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 PERMISSION_MAX_AGE = timedelta(days=90)
+# After an owner change, the previous owner and who changed it stay barred from deciding.
+SEPARATION_WINDOW = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,40 @@ def permission_review_reasons(
 
 def changed_fields(before: Mapping, after: Mapping, fields: Iterable[str]) -> list[str]:
     return [f for f in fields if before.get(f) != after.get(f)]
+
+
+@dataclass(frozen=True)
+class OwnerChangeFact:
+    previous_owner_id: int
+    new_owner_id: int
+    changed_by_id: int | None
+    changed_at: datetime
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def separation_of_duties(
+    *, user_id: int, owner_id: int, changes: Iterable[OwnerChangeFact], now: datetime
+) -> str | None:
+    """Why this member may not decide on the agent (gates, horizon advances, resuming), or None:
+    they own it, or within the last 90 days (the 90th day included) they owned it or changed
+    its owner."""
+    if user_id == owner_id:
+        return "You own this agent: another approver must decide (separation of duties)."
+    for change in sorted(changes, key=lambda c: c.changed_at, reverse=True):
+        if now - change.changed_at > SEPARATION_WINDOW:
+            continue
+        until = _day(change.changed_at + SEPARATION_WINDOW)
+        if change.previous_owner_id == user_id:
+            return (
+                f"You owned this agent until {_day(change.changed_at)}: until {until} another "
+                "approver must decide (separation of duties)."
+            )
+        if change.changed_by_id == user_id:
+            return (
+                f"You changed this agent's owner on {_day(change.changed_at)}: until {until} "
+                "another approver must decide (separation of duties)."
+            )
+    return None

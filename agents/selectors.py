@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from . import rules
-from .models import Agent, RiskAssessment, ToolPermission
+from .models import Agent, OwnerChange, RiskAssessment, ToolPermission
 
 
 def agent_get(*, organization, pk) -> Agent:
@@ -84,3 +84,22 @@ def permissions_to_review(*, organization, today: date) -> list[PermissionToRevi
         if reasons:
             flagged.append(PermissionToReview(permission, reasons))
     return flagged
+
+
+def owner_changes_recent(*, agent: Agent, now) -> list[rules.OwnerChangeFact]:
+    """The agent's owner changes of the separation window (one query)."""
+    rows = OwnerChange.objects.filter(
+        agent=agent, changed_at__gte=now - rules.SEPARATION_WINDOW
+    ).values_list("previous_owner_id", "new_owner_id", "changed_by_id", "changed_at")
+    return [rules.OwnerChangeFact(*row) for row in rows]
+
+
+def separation_reason(*, agent: Agent, user_id: int, now) -> str | None:
+    """Why this user may not decide on the agent now (None if they may)."""
+    if user_id == agent.owner_id:
+        changes: list[rules.OwnerChangeFact] = []
+    else:
+        changes = owner_changes_recent(agent=agent, now=now)
+    return rules.separation_of_duties(
+        user_id=user_id, owner_id=agent.owner_id, changes=changes, now=now
+    )

@@ -23,7 +23,14 @@ from core.roles import Role
 from core.validation import clean_date, clean_text
 
 from . import rules
-from .models import Agent, DecisionBoundary, EscalationPath, RiskAssessment, ToolPermission
+from .models import (
+    Agent,
+    DecisionBoundary,
+    EscalationPath,
+    OwnerChange,
+    RiskAssessment,
+    ToolPermission,
+)
 
 GUARDRAIL_FIELDS = (
     "api_calls_per_hour",
@@ -304,12 +311,20 @@ def agent_records_update(
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     _check_version(locked, expected_version)
     before = _records_snapshot(locked)
+    previous_owner_id = locked.owner_id
     _require_risk_assessments(locked, before, clean)
     _apply_records(locked, clean)
     Agent.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=timezone.now())
     locked.refresh_from_db()
     after = _records_snapshot(locked)
     changed = [key for key in after if before[key] != after[key]]
+    if "owner" in changed:
+        OwnerChange.objects.create(
+            agent=locked,
+            previous_owner_id=previous_owner_id,
+            new_owner=locked.owner,
+            changed_by=membership.user,
+        )
     if changed:
         audit_record(
             organization=organization,

@@ -105,9 +105,12 @@ def gate_go_reasons(
     decider_is_owner: bool,
     now: datetime,
     people: PeopleFacts | None = None,
+    owner_message: str | None = None,
 ) -> list[Reason]:
     """Every reason a `go` on this gate is refused now; empty means go is allowed. Items that
-    name a person who is no longer an active member (`people`) count as unmet."""
+    name a person who is no longer an active member (`people`) count as unmet. The decider is
+    barred (`decider_is_owner`) while they own the agent, or for 90 days after owning it or
+    changing its owner (`owner_message` says which)."""
     reasons = []
     gaps = people_gaps(people) if people is not None else {}
     gaps = {key: text for key, text in gaps.items() if key in item_keys}
@@ -116,7 +119,8 @@ def gate_go_reasons(
         reasons.append(
             Reason(
                 "owner_cannot_decide",
-                "You own this agent: another approver must decide (separation of duties).",
+                owner_message
+                or "You own this agent: another approver must decide (separation of duties).",
             )
         )
     missing = unmet_items(items_met, item_keys)
@@ -161,12 +165,13 @@ def decision_version_reasons(*, sent_version: int | None, decided_before: bool) 
     return []
 
 
-def gate_no_go_reasons(*, decider_is_owner: bool) -> list[Reason]:
+def gate_no_go_reasons(*, decider_is_owner: bool, owner_message: str | None = None) -> list[Reason]:
     if decider_is_owner:
         return [
             Reason(
                 "owner_cannot_decide",
-                "You own this agent: another approver must decide (separation of duties).",
+                owner_message
+                or "You own this agent: another approver must decide (separation of duties).",
             )
         ]
     return []

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Agent
+from agents.selectors import separation_reason
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
@@ -156,6 +157,7 @@ def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[r
     definition = phase_definition(phase)
     gates = {g.phase: g for g in Gate.objects.filter(agent=agent).prefetch_related("items")}
     items_met = {item.key: item.met for item in gates[phase].items.all()}
+    barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
     return rules.gate_go_reasons(
         phase=phase,
         item_keys=definition.keys,
@@ -163,9 +165,10 @@ def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[r
         items_met=items_met,
         previous_state=gates[phase - 1].state if phase > 1 else None,
         readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
-        decider_is_owner=membership.user_id == agent.owner_id,
+        decider_is_owner=barred is not None,
         now=now,
         people=people_facts(agent=agent) if phase == 1 else None,
+        owner_message=barred,
     )
 
 
@@ -203,7 +206,10 @@ def gate_decide(
         if reasons:
             raise _conflict(f"Phase {phase} cannot go yet.", reasons)
     else:
-        reasons = rules.gate_no_go_reasons(decider_is_owner=membership.user_id == agent.owner_id)
+        barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
+        reasons = rules.gate_no_go_reasons(
+            decider_is_owner=barred is not None, owner_message=barred
+        )
         if reasons:
             raise _conflict(f"You may not decide phase {phase}.", reasons)
     new_state = Gate.State.GO if decision == "go" else Gate.State.NO_GO

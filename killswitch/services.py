@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Agent
+from agents.selectors import separation_reason
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
@@ -121,13 +122,17 @@ def agent_resume(*, agent: Agent, membership, reason) -> Agent:
     _require(membership, Role.APPROVER, "resume a suspended agent")
     reason = _reason_text(reason)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if membership.user_id == locked.owner_id:
+    barred = separation_reason(agent=locked, user_id=membership.user_id, now=timezone.now())
+    if barred is not None:
+        own = membership.user_id == locked.owner_id
         raise Conflict(
-            "You own this agent.",
+            "You own this agent." if own else "You may not resume this agent yet.",
             [
                 ConflictReason(
                     "owner_cannot_decide",
-                    "You own this agent: another approver must resume it (separation of duties).",
+                    "You own this agent: another approver must resume it (separation of duties)."
+                    if own
+                    else barred,
                 )
             ],
         )

@@ -241,6 +241,7 @@ def advance_reasons(
     figures: Mapping[str, float | None] | None,
     thresholds: Thresholds,
     decider_is_owner: bool,
+    owner_message: str | None = None,
 ) -> list[Reason]:
     """Every reason a horizon advance is refused now (empty: it may be decided)."""
     reasons = []
@@ -248,7 +249,8 @@ def advance_reasons(
         reasons.append(
             Reason(
                 "owner_cannot_decide",
-                "You own this agent: another approver must decide (separation of duties).",
+                owner_message
+                or "You own this agent: another approver must decide (separation of duties).",
             )
         )
     if not in_production or horizon is None:

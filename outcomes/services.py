@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from agents.models import Agent
+from agents.selectors import separation_reason
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.mail import email_send_on_commit
@@ -303,6 +304,7 @@ def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metri
     states = {g.phase: g.state for g in Gate.objects.filter(agent=agent)}
     latest = latest_snapshot(agent)
     values = latest.values() if latest else None
+    barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
     return metrics.advance_reasons(
         horizon=agent.horizon or None,
         in_production=rules.in_production(states),
@@ -312,7 +314,8 @@ def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metri
         latest=values,
         figures=metrics.derived_figures(values) if values else None,
         thresholds=thresholds_of(agent),
-        decider_is_owner=membership.user_id == agent.owner_id,
+        decider_is_owner=barred is not None,
+        owner_message=barred,
     )
 
 

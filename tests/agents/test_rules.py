@@ -6,7 +6,7 @@ of an agent for every combination of gate states against an independent definiti
 """
 
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -171,3 +171,59 @@ def test_changed_fields_lists_the_fields_that_differ_in_the_order_asked():
     after = {"a": 1, "b": [2], "d": 4}
 
     assert agents_rules.changed_fields(before, after, ["d", "c", "b", "a"]) == ["d", "b"]
+
+
+# --- separation_of_duties ---------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _change(days_ago: float, previous=2, new=3, by=4):
+    return agents_rules.OwnerChangeFact(
+        previous_owner_id=previous,
+        new_owner_id=new,
+        changed_by_id=by,
+        changed_at=NOW - timedelta(days=days_ago),
+    )
+
+
+def test_the_current_owner_never_decides():
+    assert "You own this agent" in agents_rules.separation_of_duties(
+        user_id=1, owner_id=1, changes=[], now=NOW
+    )
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "barred"),
+    [(0, True), (89, True), (90, True), (90.01, False), (91, False), (400, False)],
+)
+def test_a_previous_owner_is_barred_for_90_days_the_90th_included(days_ago, barred):
+    why = agents_rules.separation_of_duties(
+        user_id=2, owner_id=3, changes=[_change(days_ago)], now=NOW
+    )
+
+    assert (why is not None) is barred
+    if barred:
+        assert "You owned this agent until" in why
+
+
+@pytest.mark.parametrize(("days_ago", "barred"), [(10, True), (90, True), (91, False)])
+def test_who_changed_the_owner_is_barred_for_90_days(days_ago, barred):
+    why = agents_rules.separation_of_duties(
+        user_id=4, owner_id=3, changes=[_change(days_ago)], now=NOW
+    )
+
+    assert (why is not None) is barred
+    if barred:
+        assert "You changed this agent's owner" in why
+
+
+def test_anyone_else_decides_and_the_newest_change_is_named():
+    changes = [_change(80, previous=5, by=6), _change(10, previous=5, new=7, by=8)]
+
+    assert (
+        agents_rules.separation_of_duties(user_id=9, owner_id=7, changes=changes, now=NOW) is None
+    )
+    assert "until 21 Nov 2026" in agents_rules.separation_of_duties(
+        user_id=5, owner_id=7, changes=changes, now=NOW
+    )
