@@ -1,9 +1,13 @@
-"""Map errors to the contract's shapes: 400 {"errors"}, 401/403/404 {"detail"}, 409 {"detail",
-"reasons"}. django-ninja's 422 becomes 400."""
+"""Map errors to the contract's shapes: 400 {"errors"}, 401/403/404/415 {"detail"}, 409
+{"detail", "reasons"}. django-ninja's 422 becomes 400. The body parser installed here answers a
+body that is not application/json 415 and one that is not a JSON object 400 under "__all__"."""
+
+import json
 
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from core.errors import Conflict, Forbidden, InvalidInput
 
@@ -26,7 +30,44 @@ def validation_errors(errors: list[dict]) -> dict[str, list[str]]:
     return out
 
 
+JSON_TYPE = "application/json"
+# What a JSON value that is not an object is, in the 400's message.
+_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
+class BodyRefused(Exception):
+    """A body refused before it is validated: the status and the response's content."""
+
+    def __init__(self, status: int, content: dict):
+        super().__init__(status, content)
+        self.status = status
+        self.content = content
+
+
+class JsonObjectParser(Parser):
+    """Every request body of the API is one JSON object sent as application/json.
+
+    django-ninja calls the parser only on a route that takes a body, only when a body was sent,
+    and only after authentication (401, 404, 403: docs/adr/0002), so a body-less POST needs no
+    content type and the order of checks holds. ninja turns any parser error into
+    HttpError(400, ...) raised from it; `on_http_error` answers a BodyRefused cause as it says."""
+
+    def parse_body(self, request):
+        if request.content_type != JSON_TYPE:
+            sent = f"as {request.content_type[:100]}" if request.content_type else "without one"
+            detail = f"Send the body with Content-Type: {JSON_TYPE} (this one came {sent})."
+            raise BodyRefused(415, {"detail": detail})
+        data = json.loads(request.body)  # ValueError: ninja's 400 "not valid JSON"
+        if not isinstance(data, dict):
+            kind = "null" if data is None else _KINDS.get(type(data), "another value")
+            message = f"Send a JSON object as the body, not {kind}."
+            raise BodyRefused(400, {"errors": {"__all__": [message]}})
+        return data
+
+
 def install(api: NinjaAPI) -> None:
+    api.parser = JsonObjectParser()
+
     @api.exception_handler(ValidationError)
     def on_validation(request, exc):
         return api.create_response(request, {"errors": validation_errors(exc.errors)}, status=400)
@@ -56,6 +97,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc):
+        if isinstance(exc.__cause__, BodyRefused):
+            refused = exc.__cause__
+            return api.create_response(request, refused.content, status=refused.status)
         if exc.status_code == 400:
             return api.create_response(
                 request, {"errors": {"__all__": [_plain(str(exc))]}}, status=400

@@ -36,11 +36,18 @@ def test_deeply_nested_json_is_400_not_a_crash(api, depth):
         ("text/plain", "title=hello"),
         ("application/x-www-form-urlencoded", "title=hello"),
         ("application/xml", "<title>hello</title>"),
-        ("application/json", ""),
     ],
 )
-def test_wrong_content_types_are_400(api, content_type, body):
+def test_wrong_content_types_are_415(api, content_type, body):
+    # docs/api.md "Conventions": a body that is not application/json is 415 (tests/api/
+    # test_request_bodies.py walks every write route).
     response = api.post("/api/v1/assessments", raw=body, content_type=content_type)
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+
+
+def test_an_empty_json_body_is_400(api):
+    response = api.post("/api/v1/assessments", raw="", content_type="application/json")
     assert response.status_code == 400
     assert "errors" in response.json()
 
