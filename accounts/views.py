@@ -1,5 +1,6 @@
 """Signed-in pages: organization switcher, profile and API tokens, members."""
 
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404
@@ -13,6 +14,7 @@ from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required
 
 from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
+from .lockout import failures_left
 from .middleware import SESSION_KEY
 from .selectors import member_list, token_get, token_list
 from .services import (
@@ -255,3 +257,22 @@ class PasswordChange(auth_views.PasswordChangeView):
         )
         messages.success(self.request, "Your password is changed; other sessions were signed out.")
         return response
+
+
+class SignIn(auth_views.LoginView):
+    """Django's sign-in page; the attempt before the last one says that one more failure
+    pauses signing in (django-axes)."""
+
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        username = (self.request.POST.get("username") or "").strip()
+        if username and failures_left(self.request, username) == 1:
+            cool_off = get_cool_off(self.request)
+            minutes = int(cool_off.total_seconds() // 60) if cool_off else None
+            form.add_error(
+                None,
+                f"One more failed attempt pauses signing in as {username} from this address"
+                + (f" for {minutes} minutes." if minutes else "."),
+            )
+        return super().form_invalid(form)

@@ -174,6 +174,10 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The page says how long the lockout lasts and when it ends (accounts/lockout.py); trying again
+# during it, even with the right password, does not extend it.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # The API contract: bodies over 1 MiB answer 413.
 API_MAX_BODY_BYTES = 1024 * 1024
