@@ -43,7 +43,7 @@ def audit_log(request):
         entry.after_json = _compact(entry.after)
         entry.change_is_long = len(entry.before_json) + len(entry.after_json) > LONG_CHANGE
     chain = chain_name(organization.pk)
-    broken = next((f for f in audit_verify() if f[0] == chain), None)
+    broken = next(iter(audit_verify(chains=[chain])), None)
     return render(
         request,
         "audit/audit_log.html",

@@ -131,3 +131,35 @@ def test_another_organizations_broken_chain_does_not_flag_ours(
     html = client_for(admin).get("/audit/").content.decode()
 
     assert "Chain intact" in html
+
+
+def test_the_audit_page_checks_only_its_own_organizations_chain(
+    admin, other_assessor, client_for, django_assert_max_num_queries
+):
+    # given another organization with a long chain, one of whose entries is tampered with
+    from accounts.services import token_create
+    from audit.models import AuditEntry
+
+    for i in range(30):
+        token_create(membership=other_assessor, name=f"t{i}")
+    AuditEntry.objects.filter(organization=other_assessor.organization).update(actor_label="forged")
+
+    # when an admin of the first organization opens the audit page
+    with django_assert_max_num_queries(35):
+        response = client_for(admin).get("/audit/")
+
+    # then it answers in a bounded number of queries and its own chain is intact
+    assert response.status_code == 200
+    assert response.context["broken"] is None
+
+
+def test_audit_verify_checks_the_chains_it_is_given(admin, other_assessor):
+    from accounts.services import token_create
+    from audit.models import AuditEntry
+    from audit.services import audit_verify, chain_name
+
+    token_create(membership=other_assessor, name="t")
+    AuditEntry.objects.filter(organization=other_assessor.organization).update(actor_label="forged")
+
+    assert audit_verify(chains=[chain_name(admin.organization_id)]) == []
+    assert [f[0] for f in audit_verify()] == [chain_name(other_assessor.organization_id)]
