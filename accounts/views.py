@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.services import audit_record
 from core.errors import Conflict
 from core.roles import ROLE_LABELS, can_manage_members
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 
 from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
 from .lockout import failures_left
@@ -24,6 +24,11 @@ from .services import (
     token_create,
     token_revoke,
 )
+
+
+def _member_get(*, organization, pk):
+    return get_object_or_404(member_list(organization=organization), pk=pk)
+
 
 # Organization switcher ----------------------------------------------------------------------
 
@@ -154,7 +159,7 @@ def member_add(request):
 
 
 @require_POST
-@member_required(allow=can_manage_members)
+@member_required(allow=can_manage_members, objects=url_object(_member_get))
 def member_roles(request, pk):
     organization = request.membership.organization
     target = get_object_or_404(member_list(organization=organization), pk=pk)
@@ -193,7 +198,7 @@ def _target(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_members)
+@member_required(allow=can_manage_members, objects=url_object(_member_get))
 def member_remove_view(request, pk):
     """Remove a member: their access and API tokens end at once; history stays in the audit."""
     target = _target(request, pk)
@@ -215,7 +220,7 @@ def member_remove_view(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_members)
+@member_required(allow=can_manage_members, objects=url_object(_member_get))
 def member_active_view(request, pk):
     """Deactivate a member (kept for history, no access) or reactivate them."""
     target = _target(request, pk)

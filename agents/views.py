@@ -12,7 +12,7 @@ from core.errors import Forbidden, InvalidInput
 from core.roles import (
     can_review_permissions,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 
 from . import services
 from .forms import RiskAssessmentForm
@@ -24,7 +24,7 @@ def _agent(request, pk) -> Agent:
     return agent_get(organization=request.membership.organization, pk=pk)
 
 
-@member_required(allow=can_review_permissions)
+@member_required(allow=can_review_permissions, objects=url_object(agent_get))
 def risk_assessment_new(request, pk):
     agent = _agent(request, pk)
     form = RiskAssessmentForm(request.POST if request.method == "POST" else None)

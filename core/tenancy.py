@@ -9,8 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 
-def member_required(view=None, *, allow=None):
-    """Signed in and acting in an organization; `allow(roles)` optionally gates the view (403)."""
+def member_required(view=None, *, allow=None, objects=None):
+    """Signed in and acting in an organization; `allow(roles)` optionally gates the view (403).
+
+    `objects(request, **url_kwargs)` resolves the objects the URL names within the member's
+    organization first, so that another organization's object is a 404 before any 403, as in
+    the API (docs/adr/0002-api-tenant-resolution.md)."""
 
     def decorator(view_func):
         @login_required
@@ -18,6 +22,8 @@ def member_required(view=None, *, allow=None):
         def wrapper(request, *args, **kwargs):
             if request.membership is None:
                 return render(request, "accounts/no_organization.html", status=403)
+            if objects is not None and allow is not None and not allow(request.membership.roles):
+                objects(request, **kwargs)  # Http404 for an object of another organization
             if allow is not None and not allow(request.membership.roles):
                 raise PermissionDenied("Your roles in this organization do not allow this.")
             return view_func(request, *args, **kwargs)
@@ -25,3 +31,13 @@ def member_required(view=None, *, allow=None):
         return wrapper
 
     return decorator(view) if view is not None else decorator
+
+
+def url_object(getter, *, param: str = "pk"):
+    """An `objects=` resolver for `member_required`: `getter(organization=..., pk=...)` with
+    the URL's `param`, raising Http404 for an object of another organization."""
+
+    def resolve(request, **kwargs):
+        return getter(organization=request.membership.organization, pk=kwargs[param])
+
+    return resolve

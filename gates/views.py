@@ -16,7 +16,7 @@ from core.roles import (
     can_decide_gate,
     can_edit_agent,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 
 from . import services
 from .checklists import phase_definition, phases, short_name
@@ -110,7 +110,7 @@ def gate_page(request, pk, phase):
 
 
 @require_POST
-@member_required(allow=can_edit_agent)
+@member_required(allow=can_edit_agent, objects=url_object(agent_get))
 def gate_checklist(request, pk, phase):
     agent = _agent(request, pk)
     gate = gate_detail(agent=agent, phase=phase)
@@ -151,7 +151,7 @@ def gate_checklist(request, pk, phase):
 
 
 @require_POST
-@member_required(allow=can_decide_gate)
+@member_required(allow=can_decide_gate, objects=url_object(agent_get))
 def gate_decision(request, pk, phase):
     agent = _agent(request, pk)
     gate = gate_detail(agent=agent, phase=phase)

@@ -13,7 +13,7 @@ from core.roles import (
     can_end_drill,
     can_suspend_agent,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 
 from . import services
 from .forms import ReasonForm
@@ -36,7 +36,7 @@ def _codes(conflict: Conflict) -> set[str]:
     return {r.code for r in conflict.reasons}
 
 
-@member_required(allow=can_suspend_agent)
+@member_required(allow=can_suspend_agent, objects=url_object(agent_get))
 def agent_suspend(request, pk):
     """The confirm step of the kill switch: a required reason, then the agent stops at once."""
     agent = _agent(request, pk)
@@ -80,7 +80,7 @@ def agent_suspend(request, pk):
 
 
 @require_POST
-@member_required(allow=can_suspend_agent)
+@member_required(allow=can_suspend_agent, objects=url_object(agent_get))
 def drill_start(request, pk):
     agent = _agent(request, pk)
     try:
@@ -99,7 +99,7 @@ def drill_start(request, pk):
 
 
 @require_POST
-@member_required(allow=can_end_drill)
+@member_required(allow=can_end_drill, objects=url_object(agent_get))
 def drill_end(request, pk, drill_id):
     agent = _agent(request, pk)
     drill = drill_get(agent=agent, pk=drill_id)

@@ -14,7 +14,8 @@ from core.errors import Forbidden, InvalidInput
 from core.roles import (
     can_post_metrics,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
+from gates.selectors import agent_get
 
 from . import metrics, services
 from .charts import percent
@@ -64,7 +65,7 @@ def _snapshot_initial(latest) -> dict:
     }
 
 
-@member_required(allow=can_post_metrics)
+@member_required(allow=can_post_metrics, objects=url_object(agent_get))
 def snapshot_new(request, pk):
     agent = _agent(request, pk)
     thresholds = services.thresholds_of(agent)
@@ -193,7 +194,7 @@ def _upload_page(request, agent, form, *, preview=None, token="", name="", statu
     )
 
 
-@member_required(allow=can_post_metrics)
+@member_required(allow=can_post_metrics, objects=url_object(agent_get))
 def snapshot_upload(request, pk):
     """Upload a CSV, see every row (its errors or its figures), then confirm to save all."""
     agent = _agent(request, pk)

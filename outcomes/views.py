@@ -21,7 +21,7 @@ from core.roles import (
     can_post_metrics,
     can_review_permissions,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 from gates import rules
 from gates.models import Gate
 from gates.selectors import agent_get, gate_states
@@ -310,7 +310,7 @@ def agent_metrics(request, pk):
 
 
 @require_POST
-@member_required(allow=can_advance_horizon)
+@member_required(allow=can_advance_horizon, objects=url_object(agent_get))
 def horizon_advance(request, pk):
     agent = _agent(request, pk)
     form = AdvanceForm(request.POST)

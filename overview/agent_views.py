@@ -28,7 +28,7 @@ from core.roles import (
     can_review_permissions,
     can_suspend_agent,
 )
-from core.tenancy import member_required
+from core.tenancy import member_required, url_object
 from gates import rules
 from gates.checklists import phase_definition
 from gates.models import Gate
@@ -222,7 +222,7 @@ def _edit_page(request, agent, bundle, *, status=200, stale=None, refusal=None):
     )
 
 
-@member_required(allow=can_edit_agent)
+@member_required(allow=can_edit_agent, objects=url_object(agent_get))
 def agent_edit(request, pk):
     agent = _agent(request, pk)
     members = _members(request)
@@ -285,7 +285,7 @@ def agent_edit(request, pk):
 
 
 @require_POST
-@member_required(allow=can_resume_agent)
+@member_required(allow=can_resume_agent, objects=url_object(agent_get))
 def agent_resume(request, pk):
     agent = _agent(request, pk)
     form = ReasonForm(request.POST, prefix="resume", label="Reason for resuming")
@@ -308,7 +308,7 @@ def agent_resume(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_agent_tokens)
+@member_required(allow=can_manage_agent_tokens, objects=url_object(agent_get))
 def agent_token_create(request, pk):
     agent = _agent(request, pk)
     form = AgentTokenForm(request.POST, prefix="token")
@@ -324,7 +324,7 @@ def agent_token_create(request, pk):
 
 
 @require_POST
-@member_required(allow=can_review_permissions)
+@member_required(allow=can_review_permissions, objects=url_object(agent_get))
 def permission_review(request, pk, permission_id):
     """Revoke a flagged tool permission or mark it reviewed today; each is audited."""
     agent = _agent(request, pk)
