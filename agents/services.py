@@ -160,6 +160,7 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
     rows = _clean_list(data.get("tool_permissions"), "tool_permissions", errors)
     if rows is not None:
         out = []
+        today = timezone.now().date()  # a permission cannot be used or reviewed in the future
         for i, row in enumerate(rows):
             field = f"tool_permissions.{i}"
             if not isinstance(row, dict):
@@ -175,9 +176,11 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
                     "tool": tool,
                     "access": access,
                     "justification": justification,
-                    "last_used": clean_date(row.get("last_used"), f"{field}.last_used", errors),
+                    "last_used": clean_date(
+                        row.get("last_used"), f"{field}.last_used", errors, not_after=today
+                    ),
                     "last_reviewed": clean_date(
-                        row.get("last_reviewed"), f"{field}.last_reviewed", errors
+                        row.get("last_reviewed"), f"{field}.last_reviewed", errors, not_after=today
                     ),
                 }
             )

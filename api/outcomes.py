@@ -29,7 +29,7 @@ admin = MemberToken(
 )
 approver = MemberToken(allow=can_advance_horizon, denied="Only an approver may advance a horizon.")
 
-# Values are checked by agents.metrics.validate_snapshot, which names every bad field (a
+# Values are checked by outcomes.metrics.validate_snapshot, which names every bad field (a
 # string, NaN, infinity, a boolean, a negative or a too large number); the schema documents.
 Count = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 10**12})]
 Number = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**12})]

@@ -1,7 +1,8 @@
 """Small input cleaners the services share: text and ISO dates, each adding a message that
 names the field to `errors` instead of raising."""
 
-from datetime import date
+from contextlib import suppress
+from datetime import date, datetime
 
 
 def clean_text(data: dict, key: str, field: str, errors: dict, *, required=False, max_length=None):
@@ -19,15 +20,25 @@ def clean_text(data: dict, key: str, field: str, errors: dict, *, required=False
     return value
 
 
-def clean_date(value, field: str, errors: dict):
+def _day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def clean_date(value, field: str, errors: dict, *, not_after: date | None = None):
+    """An ISO date or None (empty); with `not_after` (usually today), a later date is refused."""
     if value in (None, ""):
         return None
+    parsed = None
     if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[field] = ["Use an ISO date (YYYY-MM-DD)."]
-    return None
+        parsed = value
+    elif isinstance(value, str):
+        with suppress(ValueError):
+            parsed = date.fromisoformat(value)
+    if parsed is None:
+        errors[field] = ["Use an ISO date (YYYY-MM-DD)."]
+    elif not_after is not None and _day(parsed) > not_after:
+        errors[field] = [
+            f"Cannot be in the future: give a date no later than today ({not_after.isoformat()})."
+        ]
+        return None
+    return parsed

@@ -12,6 +12,7 @@ from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
+from django.utils import timezone
 
 from core.forms import ServiceErrorsMixin, TextField
 
@@ -228,7 +229,7 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
         """Check the values across fields (counts within tasks, the period's order) with the
         same rule the service applies, so every error shows at once, not after a second try."""
         data = super().clean()
-        _, errors = metrics.validate_snapshot(self.service_data())
+        _, errors = metrics.validate_snapshot(self.service_data(), today=timezone.now().date())
         for name, messages in errors.items():
             if name in data:  # a field whose own value parsed; the others already show theirs
                 for message in messages:

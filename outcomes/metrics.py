@@ -8,12 +8,14 @@ is None: it never fires an alert and never satisfies an advance threshold.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
 MAX_NUMBER = 10**12
+EARLIEST_PERIOD_START = date(2000, 1, 1)
 HORIZONS = ("stabilization", "scaling", "optimization")
 
 COUNT_FIELDS = ("tasks", "tasks_completed", "escalations", "errors")
@@ -87,8 +89,9 @@ def _date(value: object) -> date | None:
     return None
 
 
-def validate_snapshot(data: Mapping) -> tuple[dict, dict[str, list[str]]]:
-    """Check one snapshot; return (clean values, errors naming every bad field)."""
+def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, list[str]]]:
+    """Check one snapshot; return (clean values, errors naming every bad field). A period may
+    not end after `today` nor start before 1 January 2000 (docs/rules.md §3)."""
     errors: dict[str, list[str]] = {}
     clean: dict = {}
     if not isinstance(data, Mapping):
@@ -132,6 +135,14 @@ def validate_snapshot(data: Mapping) -> tuple[dict, dict[str, list[str]]]:
         and clean["period_end"] < clean["period_start"]
     ):
         errors["period_end"] = ["The period ends before it starts."]
+    elif "period_end" in clean and clean["period_end"] > today:
+        errors["period_end"] = [
+            f"The period ends after today ({today.isoformat()}): post a period once it has ended."
+        ]
+    if "period_start" in clean and clean["period_start"] < EARLIEST_PERIOD_START:
+        errors["period_start"] = [
+            "The period starts before 2000-01-01: check the year of the first day."
+        ]
     tasks = clean.get("tasks")
     if tasks is not None:
         for name in ("tasks_completed", "escalations", "errors"):
@@ -140,6 +151,53 @@ def validate_snapshot(data: Mapping) -> tuple[dict, dict[str, list[str]]]:
     for name in OPTIONAL_FIELDS:
         clean.setdefault(name, None)
     return clean, errors
+
+
+Period = tuple[date, date]
+
+
+def _overlap_message(other: Period, where: str) -> str:
+    start, end = other
+    return (
+        f"The period overlaps {where} ({start.isoformat()} to {end.isoformat()}): choose "
+        "dates outside it (both days count, so start the day after it ends)."
+    )
+
+
+def period_overlaps(periods: Sequence[Period | None], existing: Sequence[Period]) -> dict[int, str]:
+    """For each of `periods` (by index; None, a row without valid dates, is skipped) that
+    shares a day with a stored period of the agent or with another of `periods`, the message
+    naming the period it overlaps. Both ends are inclusive: a period ending 31 March and one
+    starting 31 March overlap; one starting 1 April does not. Of two new periods that
+    overlap, the later one (by index) carries the message, naming the earlier as a row of the
+    file (index + 1)."""
+    found: dict[int, str] = {}
+    # Stored periods by start, with the running greatest end: a period [s, e] overlaps one of
+    # them exactly when the greatest end among those starting on or before e is on or after s.
+    stored = sorted(existing)
+    starts = [start for start, _ in stored]
+    reach: list[int] = []  # index of the stored period with the greatest end so far
+    for i, (_, end) in enumerate(stored):
+        reach.append(i if not reach or end > stored[reach[-1]][1] else reach[-1])
+    for index, period in enumerate(periods):
+        if period is None:
+            continue
+        start, end = period
+        count = bisect_right(starts, end)
+        if count and stored[reach[count - 1]][1] >= start:
+            found[index] = _overlap_message(stored[reach[count - 1]], "the existing snapshot")
+    # New periods among themselves: sweep by start, keeping the one that reaches furthest.
+    dated = {i: p for i, p in enumerate(periods) if p is not None}
+    furthest: int | None = None
+    for index in sorted(dated, key=lambda i: (dated[i][0], i)):
+        start, end = dated[index]
+        if furthest is not None and dated[furthest][1] >= start:
+            later, earlier = max(index, furthest), min(index, furthest)
+            where = f"row {earlier + 1} of the file"
+            found.setdefault(later, _overlap_message(dated[earlier], where))
+        if furthest is None or end > dated[furthest][1]:
+            furthest = index
+    return found
 
 
 # --- derived figures --------------------------------------------------------------------------

@@ -67,3 +67,10 @@ def latest_figures(*, agents: list[Agent]) -> dict[int, dict]:
         s.agent_id: {"period_end": s.period_end, **metrics.derived_figures(s.values())}
         for s in MetricSnapshot.objects.filter(pk__in=list(ids))
     }
+
+
+def snapshot_periods(*, agent: Agent) -> list[tuple]:
+    """The (period_start, period_end) of every snapshot of the agent, in one query."""
+    return list(
+        MetricSnapshot.objects.filter(agent=agent).values_list("period_start", "period_end")
+    )

@@ -23,7 +23,7 @@ from gates.models import Gate, GateDecision
 from gates.services import gate_review
 from killswitch.services import agent_suspend_automatic
 
-from . import metrics
+from . import metrics, selectors
 from .models import AgentThresholds, HorizonDecision, MetricSnapshot
 
 METRIC_ROLES = {Role.ASSESSOR, Role.OPERATOR, Role.ADMIN}
@@ -99,10 +99,16 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
 @transaction.atomic
 def metric_snapshot_post(*, agent: Agent, membership, data) -> dict:
     _check_metric_role(membership)
-    clean, errors = metrics.validate_snapshot(data)
+    clean, errors = metrics.validate_snapshot(data, today=timezone.now().date())
     if errors:
         raise InvalidInput(errors)
+    # The agent's row stays locked until commit, so two posts of one period cannot both land.
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    overlaps = metrics.period_overlaps(
+        [(clean["period_start"], clean["period_end"])], selectors.snapshot_periods(agent=locked)
+    )
+    if overlaps:
+        raise InvalidInput({"period_start": [overlaps[0]]})
     return _save_snapshot(locked, clean, membership)
 
 
@@ -186,11 +192,28 @@ def parse_csv(text: str) -> list[dict]:
     return rows
 
 
-def csv_preview(rows: list[dict]) -> list[dict]:
-    """Per row: the clean values, the derived figures and the errors (pure, nothing saved)."""
+def _row_overlaps(checked: list[tuple[dict, dict]], existing) -> dict[int, str]:
+    """Rows (numbered from 1) whose period overlaps a stored snapshot or another row; a row
+    whose period is itself refused (missing, reversed, after today, before 2000) is skipped."""
+    periods = [
+        None
+        if {"period_start", "period_end"} & set(errors)
+        else (clean["period_start"], clean["period_end"])
+        for clean, errors in checked
+    ]
+    return {i + 1: m for i, m in metrics.period_overlaps(periods, existing).items()}
+
+
+def csv_preview(rows: list[dict], *, today, existing=()) -> list[dict]:
+    """Per row: the clean values, the derived figures and the errors (nothing saved). `existing`
+    are the agent's stored periods (selectors.snapshot_periods), which no row may overlap."""
+    checked = [metrics.validate_snapshot(row, today=today) for row in rows]
+    overlaps = _row_overlaps(checked, existing)
     preview = []
     for index, row in enumerate(rows, start=1):
-        clean, errors = metrics.validate_snapshot(row)
+        clean, errors = checked[index - 1]
+        if index in overlaps and "period_start" not in errors:
+            errors = {**errors, "period_start": [overlaps[index]]}
         preview.append(
             {
                 "row": index,
@@ -208,14 +231,19 @@ def metric_snapshots_import(*, agent: Agent, membership, rows: list[dict]) -> li
     _check_metric_role(membership)
     errors = {}
     cleaned = []
+    today = timezone.now().date()
     for index, row in enumerate(rows, start=1):
-        clean, row_errors = metrics.validate_snapshot(row)
+        clean, row_errors = metrics.validate_snapshot(row, today=today)
         for field, messages in row_errors.items():
             errors[f"rows.{index}.{field}"] = messages
         cleaned.append(clean)
     if errors:
         raise InvalidInput(errors)
+    # Checked under the agent's lock, so a concurrent post of the same period cannot land too.
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    overlaps = _row_overlaps([(c, {}) for c in cleaned], selectors.snapshot_periods(agent=locked))
+    if overlaps:
+        raise InvalidInput({f"rows.{i}.period_start": [m] for i, m in sorted(overlaps.items())})
     return [_save_snapshot(locked, clean, membership) for clean in cleaned]
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.errors import Forbidden, InvalidInput
@@ -17,7 +18,7 @@ from core.roles import (
 from core.tenancy import member_required, url_object
 from gates.selectors import agent_get
 
-from . import metrics, services
+from . import metrics, selectors, services
 from .charts import percent
 from .forms import (
     ConfirmUploadForm,
@@ -115,7 +116,7 @@ def _preview_rows(preview: list[dict], agent, thresholds) -> list[dict]:
         values, errors, figures = item["values"], item["errors"], item["figures"]
         breaches = []
         if not errors:
-            clean, _ = metrics.validate_snapshot(values)
+            clean, _ = metrics.validate_snapshot(values, today=timezone.now().date())
             breaches = [
                 breach_text(b)
                 for b in metrics.alert_breaches(
@@ -147,6 +148,13 @@ def _preview_rows(preview: list[dict], agent, thresholds) -> list[dict]:
             }
         )
     return rows
+
+
+def _csv_preview(agent, rows: list[dict]) -> list[dict]:
+    """The rows checked as the import will check them: today's date, the agent's periods."""
+    return services.csv_preview(
+        rows, today=timezone.now().date(), existing=selectors.snapshot_periods(agent=agent)
+    )
 
 
 def _pending_uploads(request) -> dict:
@@ -211,7 +219,7 @@ def snapshot_upload(request, pk):
         form.add_service_errors(error.errors)
         return _upload_page(request, agent, form, status=400)
     name = request.FILES["file"].name
-    preview = _preview_rows(services.csv_preview(rows), agent, services.thresholds_of(agent))
+    preview = _preview_rows(_csv_preview(agent, rows), agent, services.thresholds_of(agent))
     # bandit B105 is a false positive here: the pending upload's key, empty until the file is good.
     token = ""  # nosec B105
     if not any(row["errors"] for row in preview):
@@ -239,7 +247,7 @@ def _confirm_upload(request, agent):
     except InvalidInput:
         # The rules changed between preview and confirm: show the rows again, nothing saved.
         preview = _preview_rows(
-            services.csv_preview(services.parse_csv(upload["text"])),
+            _csv_preview(agent, services.parse_csv(upload["text"])),
             agent,
             services.thresholds_of(agent),
         )

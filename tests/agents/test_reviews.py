@@ -454,7 +454,7 @@ def test_another_agents_permission_is_not_found(agent, assessor, approver):
 def test_a_gate_decision_is_untouched_by_metrics(live, operator):
     decisions = GateDecision.objects.count()
 
-    post(live, operator, **BREACHING)
+    post(live, operator, period_start="2026-02-01", period_end="2026-02-28", **BREACHING)
 
     assert GateDecision.objects.count() == decisions
     assert states(live) == dict.fromkeys(PHASES, "go")

@@ -475,6 +475,57 @@ def test_bad_records_are_refused_naming_the_field_and_nothing_is_saved(
     assert world() == before
 
 
+@pytest.mark.parametrize("key", ["last_used", "last_reviewed"])
+def test_a_tool_permission_date_of_tomorrow_is_refused_naming_it(agent, assessor, key):
+    before = world()
+    tools = [
+        {"tool": "crm", "access": "read", key: "2026-03-02"},  # today
+        {"tool": "db", "access": "read", key: "2026-03-03"},  # tomorrow
+    ]
+
+    with time_machine.travel(T0, tick=False), pytest.raises(InvalidInput) as error:
+        overview_services.agent_update(
+            agent=agent, membership=assessor, data={"tool_permissions": tools}
+        )
+
+    assert error.value.errors == {
+        f"tool_permissions.1.{key}": [
+            "Cannot be in the future: give a date no later than today (2026-03-02)."
+        ]
+    }
+    assert world() == before
+
+
+def test_tool_permission_dates_of_today_are_saved(agent, assessor):
+    tools = [{"tool": "crm", "access": "read", "last_used": "2026-03-02",
+              "last_reviewed": date(2026, 3, 2)}]  # fmt: skip
+
+    with time_machine.travel(T0, tick=False):
+        overview_services.agent_update(
+            agent=agent, membership=assessor, data={"tool_permissions": tools}
+        )
+
+    permission = ToolPermission.objects.get(agent=agent)
+    assert (permission.last_used, permission.last_reviewed) == (date(2026, 3, 2), date(2026, 3, 2))
+
+
+def test_future_tool_permission_dates_are_refused_when_registering(assessor, owner):
+    tools = [{"tool": "crm", "access": "read", "last_used": "2099-01-01",
+              "last_reviewed": "2099-01-01"}]  # fmt: skip
+
+    with pytest.raises(InvalidInput) as error:
+        overview_services.agent_create(
+            membership=assessor, data={"name": "Time traveller", "owner": "olga",
+                                       "tool_permissions": tools},
+        )  # fmt: skip
+
+    assert set(error.value.errors) == {
+        "tool_permissions.0.last_used",
+        "tool_permissions.0.last_reviewed",
+    }
+    assert not Agent.objects.filter(name="Time traveller").exists()
+
+
 @pytest.mark.parametrize("budget", [10**12, 999999999999.999])
 def test_the_largest_accepted_monthly_budget_can_be_read_back(assessor, owner, org, budget):
     # given non_negative_number_error accepts it

@@ -133,8 +133,55 @@ def test_missing_fields_are_all_named(api, agent):
 def test_viewer_and_approver_may_not_post(agent, api_for, viewer, approver, operator, admin):
     for member in (viewer, approver):
         assert api_for(member).post(url(agent), HEALTHY).status_code == 403
-    for member in (operator, admin):
-        assert api_for(member).post(url(agent), HEALTHY).status_code == 201
+    for member, month in ((operator, "2026-01"), (admin, "2026-02")):
+        period = {"period_start": f"{month}-01", "period_end": f"{month}-28"}
+        assert api_for(member).post(url(agent), {**HEALTHY, **period}).status_code == 201
+
+
+def test_a_period_ending_today_is_201_and_tomorrow_is_400_naming_period_end(api, agent):
+    with time_machine.travel("2026-05-04 12:00:00Z", tick=False):
+        today = {"period_start": "2026-05-01", "period_end": "2026-05-04"}
+        assert api.post(url(agent), {**HEALTHY, **today}).status_code == 201
+
+        tomorrow = {"period_start": "2026-05-05", "period_end": "2026-05-05"}
+        response = api.post(url(agent), {**HEALTHY, **tomorrow})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "period_end": ["The period ends after today (2026-05-04): post a period once it has ended."]
+    }
+    assert MetricSnapshot.objects.count() == 1
+
+
+@pytest.mark.parametrize(("start", "status"), [("1999-12-31", 400), ("2000-01-01", 201)])
+def test_a_period_starting_before_2000_is_400_naming_period_start(api, agent, start, status):
+    response = api.post(url(agent), {**HEALTHY, "period_start": start})
+
+    assert response.status_code == status
+    if status == 400:
+        assert list(response.json()["errors"]) == ["period_start"]
+        assert MetricSnapshot.objects.count() == 0
+
+
+def test_an_overlapping_period_is_400_naming_the_period_it_overlaps(api, agent):
+    assert api.post(url(agent), HEALTHY).status_code == 201  # January
+
+    touching = api.post(
+        url(agent), {**HEALTHY, "period_start": "2026-01-31", "period_end": "2026-02-27"}
+    )
+    adjacent = api.post(
+        url(agent), {**HEALTHY, "period_start": "2026-02-01", "period_end": "2026-02-28"}
+    )
+
+    assert touching.status_code == 400
+    assert touching.json()["errors"] == {
+        "period_start": [
+            "The period overlaps the existing snapshot (2026-01-01 to 2026-01-31): choose dates "
+            "outside it (both days count, so start the day after it ends)."
+        ]
+    }
+    assert adjacent.status_code == 201
+    assert MetricSnapshot.objects.count() == 2
 
 
 def test_list_is_latest_period_first(api, agent):

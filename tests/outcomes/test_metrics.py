@@ -13,6 +13,11 @@ from outcomes.metrics import Thresholds
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 EIGHT_WEEKS = timedelta(weeks=8)
+TODAY = date(2026, 6, 30)  # the day validate_snapshot is asked on (callers pass today)
+
+
+def validate(data, today=TODAY):
+    return metrics.validate_snapshot(data, today=today)
 
 
 def snapshot(**overrides) -> dict:
@@ -35,7 +40,7 @@ def snapshot(**overrides) -> dict:
 
 
 def clean_of(**overrides) -> dict:
-    clean, errors = metrics.validate_snapshot(snapshot(**overrides))
+    clean, errors = validate(snapshot(**overrides))
     assert errors == {}, errors
     return clean
 
@@ -53,7 +58,7 @@ def breaches_of(thresholds=None, api_calls_limit=None, **overrides) -> dict:
 
 
 def errors_of(data) -> dict:
-    return metrics.validate_snapshot(data)[1]
+    return validate(data)[1]
 
 
 # --- derived figures -------------------------------------------------------------------------
@@ -192,7 +197,7 @@ def test_an_empty_body_names_every_required_field():
 
 @pytest.mark.parametrize("body", [None, [], [snapshot()], "tasks=3", 42, ("tasks", 3)])
 def test_a_body_that_is_not_an_object_is_refused_whole(body):
-    clean, errors = metrics.validate_snapshot(body)
+    clean, errors = validate(body)
 
     assert clean == {}
     assert list(errors) == ["__all__"]
@@ -259,14 +264,14 @@ def test_a_float_just_above_ten_to_the_twelve_is_refused(field):
     "field", [*metrics.NUMBER_FIELDS, *metrics.OPTIONAL_NUMBER_FIELDS, "failed_tool_calls"]
 )
 def test_ten_to_the_twelve_itself_is_accepted(field):
-    clean, errors = metrics.validate_snapshot(snapshot(**{field: 10**12}))
+    clean, errors = validate(snapshot(**{field: 10**12}))
 
     assert errors == {}
     assert clean[field] == 10**12
 
 
 def test_ten_to_the_twelve_tasks_is_accepted():
-    clean, errors = metrics.validate_snapshot(
+    clean, errors = validate(
         snapshot(tasks=10**12, tasks_completed=10**12, escalations=10**12, errors=10**12)
     )
 
@@ -314,7 +319,7 @@ def test_a_fraction_above_one_is_refused(field, value):
 @pytest.mark.parametrize("field", ["baseline_error_rate", "quality_score"])
 @pytest.mark.parametrize("value", [0, 0.0, 1, 1.0])
 def test_a_fraction_at_its_edges_is_accepted(field, value):
-    clean, errors = metrics.validate_snapshot(snapshot(**{field: value}))
+    clean, errors = validate(snapshot(**{field: value}))
 
     assert errors == {}
     assert clean[field] == float(value)
@@ -332,25 +337,21 @@ def test_every_count_above_tasks_is_named_at_once():
 
 
 def test_counts_equal_to_tasks_are_accepted():
-    clean, errors = metrics.validate_snapshot(
-        snapshot(tasks=7, tasks_completed=7, escalations=7, errors=7)
-    )
+    clean, errors = validate(snapshot(tasks=7, tasks_completed=7, escalations=7, errors=7))
 
     assert errors == {}
     assert clean["tasks"] == 7
 
 
 def test_all_zero_counts_are_accepted():
-    _, errors = metrics.validate_snapshot(
-        snapshot(tasks=0, tasks_completed=0, escalations=0, errors=0)
-    )
+    _, errors = validate(snapshot(tasks=0, tasks_completed=0, escalations=0, errors=0))
 
     assert errors == {}
 
 
 def test_failed_tool_calls_may_exceed_tasks():
     # a task may make several tool calls
-    _, errors = metrics.validate_snapshot(snapshot(failed_tool_calls=300))
+    _, errors = validate(snapshot(failed_tool_calls=300))
 
     assert errors == {}
 
@@ -366,18 +367,14 @@ def test_a_period_ending_before_it_starts_is_refused():
 
 
 def test_a_one_day_period_is_accepted():
-    clean, errors = metrics.validate_snapshot(
-        snapshot(period_start="2026-03-02", period_end="2026-03-02")
-    )
+    clean, errors = validate(snapshot(period_start="2026-03-02", period_end="2026-03-02"))
 
     assert errors == {}
     assert clean["period_start"] == clean["period_end"] == date(2026, 3, 2)
 
 
 def test_date_objects_are_accepted():
-    clean, errors = metrics.validate_snapshot(
-        snapshot(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31))
-    )
+    clean, errors = validate(snapshot(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31)))
 
     assert errors == {}
     assert clean["period_end"] == date(2026, 1, 31)
@@ -425,11 +422,154 @@ def test_every_bad_field_is_named_at_once():
     }
 
 
+# --- validate_snapshot: periods that would distort the rules ---------------------------------
+
+
+def test_a_period_ending_today_is_accepted():
+    clean, errors = validate(snapshot(period_start="2026-06-01", period_end="2026-06-30"))
+
+    assert errors == {}
+    assert clean["period_end"] == TODAY
+
+
+def test_a_period_ending_tomorrow_is_refused_naming_period_end():
+    errors = errors_of(snapshot(period_start="2026-06-01", period_end="2026-07-01"))
+
+    assert errors == {
+        "period_end": ["The period ends after today (2026-06-30): post a period once it has ended."]
+    }
+
+
+def test_the_end_is_judged_against_the_today_given():
+    data = snapshot(period_start="2026-06-01", period_end="2026-07-01")
+
+    assert validate(data, today=date(2026, 7, 1))[1] == {}
+    assert list(validate(data, today=date(2026, 6, 30))[1]) == ["period_end"]
+
+
+def test_a_period_starting_after_today_is_refused_on_its_end():
+    errors = errors_of(snapshot(period_start="2026-07-01", period_end="2026-07-31"))
+
+    assert list(errors) == ["period_end"]
+
+
+def test_a_period_starting_on_1_january_2000_is_accepted():
+    clean, errors = validate(snapshot(period_start="2000-01-01", period_end="2000-01-31"))
+
+    assert errors == {}
+    assert clean["period_start"] == metrics.EARLIEST_PERIOD_START == date(2000, 1, 1)
+
+
+def test_a_period_starting_on_31_december_1999_is_refused_naming_period_start():
+    errors = errors_of(snapshot(period_start="1999-12-31", period_end="2000-01-31"))
+
+    assert errors == {
+        "period_start": ["The period starts before 2000-01-01: check the year of the first day."]
+    }
+
+
+def test_a_period_too_early_and_ending_tomorrow_names_both_dates():
+    errors = errors_of(snapshot(period_start="1999-12-31", period_end="2026-07-01"))
+
+    assert set(errors) == {"period_start", "period_end"}
+
+
+def test_a_reversed_period_is_told_so_rather_than_about_today():
+    errors = errors_of(snapshot(period_start="2026-08-01", period_end="2026-07-01"))
+
+    assert errors == {"period_end": ["The period ends before it starts."]}
+
+
+# --- period_overlaps ---------------------------------------------------------------------------
+
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+@pytest.mark.parametrize(
+    ("period", "overlaps"),
+    [
+        ((date(2026, 3, 31), date(2026, 4, 30)), True),  # starts on the day March ends
+        ((date(2026, 4, 1), date(2026, 4, 30)), False),  # starts the day after
+        ((date(2026, 2, 1), date(2026, 3, 1)), True),  # ends on the day March starts
+        ((date(2026, 2, 1), date(2026, 2, 28)), False),  # ends the day before
+        ((date(2026, 3, 10), date(2026, 3, 12)), True),  # inside
+        ((date(2026, 1, 1), date(2026, 12, 31)), True),  # around
+        (MARCH, True),  # the same period
+    ],
+)
+def test_a_period_overlapping_a_stored_one_is_named_both_days_inclusive(period, overlaps):
+    found = metrics.period_overlaps([period], [MARCH])
+
+    if overlaps:
+        assert found == {
+            0: "The period overlaps the existing snapshot (2026-03-01 to 2026-03-31): choose "
+            "dates outside it (both days count, so start the day after it ends)."
+        }
+    else:
+        assert found == {}
+
+
+def test_the_stored_period_named_is_the_one_overlapped():
+    stored = [
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2025, 1, 1), date(2025, 12, 31)),
+        MARCH,
+    ]
+
+    found = metrics.period_overlaps([(date(2025, 6, 1), date(2025, 6, 30))], stored)
+
+    assert "(2025-01-01 to 2025-12-31)" in found[0]
+
+
+def test_a_long_stored_period_is_found_behind_later_short_ones():
+    stored = [(date(2025, 1, 1), date(2026, 12, 31)), (date(2025, 2, 1), date(2025, 2, 2))]
+
+    found = metrics.period_overlaps([(date(2026, 6, 1), date(2026, 6, 30))], stored)
+
+    assert "(2025-01-01 to 2026-12-31)" in found[0]
+
+
+def test_new_periods_overlapping_each_other_name_the_earlier_row():
+    periods = [
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        MARCH,
+        (date(2026, 3, 31), date(2026, 4, 30)),  # touches row 2
+        (date(2026, 5, 1), date(2026, 5, 31)),  # adjacent: fine
+    ]
+
+    found = metrics.period_overlaps(periods, [])
+
+    assert found == {
+        2: "The period overlaps row 2 of the file (2026-03-01 to 2026-03-31): choose dates "
+        "outside it (both days count, so start the day after it ends)."
+    }
+
+
+def test_the_later_of_two_overlapping_rows_is_named_whatever_their_order():
+    found = metrics.period_overlaps([(date(2026, 4, 1), date(2026, 4, 30)), MARCH, MARCH], [])
+
+    assert list(found) == [2]
+    assert "row 2 of the file" in found[2]
+
+
+def test_rows_without_dates_are_skipped_and_keep_their_numbers():
+    found = metrics.period_overlaps([None, MARCH, None, MARCH], [])
+
+    assert list(found) == [3]
+    assert "row 2 of the file" in found[3]
+
+
+def test_adjacent_periods_never_overlap():
+    months = [(date(2026, m, 1), date(2026, m + 1, 1) - timedelta(days=1)) for m in range(1, 12)]
+
+    assert metrics.period_overlaps(months[6:], months[:6]) == {}
+
+
 # --- validate_snapshot: clean values ---------------------------------------------------------
 
 
 def test_optional_fields_absent_are_none():
-    clean, errors = metrics.validate_snapshot(snapshot())
+    clean, errors = validate(snapshot())
 
     assert errors == {}
     assert {name: clean[name] for name in metrics.OPTIONAL_FIELDS} == dict.fromkeys(
@@ -438,7 +578,7 @@ def test_optional_fields_absent_are_none():
 
 
 def test_optional_fields_sent_as_null_are_none():
-    clean, errors = metrics.validate_snapshot(snapshot(**dict.fromkeys(metrics.OPTIONAL_FIELDS)))
+    clean, errors = validate(snapshot(**dict.fromkeys(metrics.OPTIONAL_FIELDS)))
 
     assert errors == {}
     assert all(clean[name] is None for name in metrics.OPTIONAL_FIELDS)
@@ -464,7 +604,7 @@ def test_clean_values_are_typed():
 
 
 def test_unknown_fields_are_not_carried_into_the_clean_values():
-    clean, errors = metrics.validate_snapshot(snapshot(surprise=1))
+    clean, errors = validate(snapshot(surprise=1))
 
     assert errors == {}
     assert "surprise" not in clean
@@ -961,7 +1101,7 @@ fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
 def valid_snapshots(draw):
     tasks = draw(st.one_of(st.just(0), st.integers(0, 1000), counts))
     within = st.integers(min_value=0, max_value=tasks)
-    start = draw(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)))
+    start = draw(st.dates(min_value=date(2000, 1, 1), max_value=TODAY - timedelta(days=400)))
     end = start + timedelta(days=draw(st.integers(0, 400)))
     data = {
         "period_start": start.isoformat(),
@@ -993,7 +1133,7 @@ RATES = ("task_completion_rate", "escalation_frequency", "error_rate")
 @settings(max_examples=120, deadline=None)
 @given(data=valid_snapshots())
 def test_valid_snapshots_are_accepted_and_their_rates_are_fractions(data):
-    clean, errors = metrics.validate_snapshot(data)
+    clean, errors = validate(data)
     assert errors == {}
 
     figures = metrics.derived_figures(clean)
@@ -1028,7 +1168,7 @@ def test_valid_snapshots_are_accepted_and_their_rates_are_fractions(data):
 def test_breaches_are_real_crossings_and_never_of_a_none_figure(
     data, limit, error_max, escalation_max, completion_min, failed_max, quality_min, violations_max
 ):
-    clean, _ = metrics.validate_snapshot(data)
+    clean, _ = validate(data)
     figures = metrics.derived_figures(clean)
     thresholds = Thresholds(
         alert_error_rate_max=error_max,
@@ -1066,7 +1206,7 @@ def test_a_count_above_tasks_is_always_refused(data, field):
         data["tasks"] = 10**12 - 1
     data[field] = data["tasks"] + 1
 
-    _, errors = metrics.validate_snapshot(data)
+    _, errors = validate(data)
 
     assert field in errors
 
@@ -1092,7 +1232,7 @@ json_values = st.recursive(
     )
 )
 def test_any_json_body_is_answered_with_named_errors_never_a_crash(data):
-    clean, errors = metrics.validate_snapshot(data)
+    clean, errors = validate(data)
 
     assert set(errors) <= set(metrics.ALL_FIELDS)
     if not errors:
@@ -1110,7 +1250,7 @@ def test_any_json_body_is_answered_with_named_errors_never_a_crash(data):
     weeks=st.integers(0, 16),
 )
 def test_an_advance_allowed_always_has_every_rate_within_its_threshold(data, elapsed, weeks):
-    clean, _ = metrics.validate_snapshot(data)
+    clean, _ = validate(data)
     figures = metrics.derived_figures(clean)
     thresholds = Thresholds(stabilization_weeks=weeks)
 

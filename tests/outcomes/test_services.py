@@ -33,9 +33,10 @@ from tests.conftest import scores_of
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+T0 = datetime(2026, 5, 4, 9, 0, 0, tzinfo=UTC)  # a Monday after the periods posted
 EIGHT_WEEKS = timedelta(weeks=8)
 SECOND = timedelta(seconds=1)
+TODAY = date(2026, 12, 1)  # the day the pure CSV preview is asked on
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +115,7 @@ def snapshot(**overrides) -> dict:
 
 
 BREACHING = {"errors": 20}  # error rate 0.20 > 0.10
+APRIL = {"period_start": "2026-04-01", "period_end": "2026-04-30"}  # the period after March
 
 
 def post(agent, membership, **overrides) -> dict:
@@ -369,7 +371,7 @@ def test_calls_per_hour_above_the_agents_guardrail_suspends(agent, assessor, ope
     post(agent, operator, calls_per_hour=500)
     assert fresh(agent).state == "active"
 
-    result = post(agent, operator, calls_per_hour=501)
+    result = post(agent, operator, calls_per_hour=501, **APRIL)
     assert [(b.threshold, b.value, b.limit) for b in result["breaches"]] == [
         ("calls_per_hour", 501.0, 500)
     ]
@@ -515,7 +517,7 @@ def test_a_breach_on_an_already_suspended_agent_saves_the_snapshot_only(
 
 def test_a_second_breach_while_suspended_does_not_stack_suspensions(agent, operator):
     post(agent, operator, **BREACHING)
-    result = post(agent, operator, **BREACHING)
+    result = post(agent, operator, **BREACHING, **APRIL)
 
     assert result["suspended"] is False
     assert Suspension.objects.count() == 1
@@ -526,7 +528,7 @@ def test_after_resuming_a_new_breach_suspends_again(agent, operator, approver):
     post(agent, operator, **BREACHING)
     killswitch_services.agent_resume(agent=agent, membership=approver, reason="Fixed the prompt")
 
-    result = post(agent, operator, **BREACHING)
+    result = post(agent, operator, **BREACHING, **APRIL)
 
     assert result["suspended"] is True
     assert Suspension.objects.filter(kind="automatic").count() == 2
@@ -618,7 +620,7 @@ def test_a_cell_that_does_not_parse_becomes_a_named_error_in_the_preview():
         + "2026-03-31,2026-03-01,10,11,0,0,1,1,1,1,0.05,\n"
     )
 
-    preview = ms.csv_preview(ms.parse_csv(text))
+    preview = ms.csv_preview(ms.parse_csv(text), today=TODAY)
 
     assert [p["row"] for p in preview] == [1, 2, 3]
     assert preview[0]["errors"] == {}
@@ -633,7 +635,7 @@ def test_a_cell_that_does_not_parse_becomes_a_named_error_in_the_preview():
 def test_a_missing_cell_is_a_required_field_error():
     text = HEADER + "\n2026-01-01,2026-01-31,100,95,5,2,190,60,4,240\n"
 
-    (row,) = ms.csv_preview(ms.parse_csv(text))
+    (row,) = ms.csv_preview(ms.parse_csv(text), today=TODAY)
 
     assert row["errors"] == {"baseline_error_rate": ["This field is required."]}
 
@@ -699,6 +701,189 @@ def test_importing_is_refused_to_approvers_and_viewers(role, org, make_member, a
         ms.metric_snapshots_import(agent=agent, membership=member, rows=[snapshot()])
 
     assert MetricSnapshot.objects.count() == 0
+
+
+# --- periods that would distort the rules ----------------------------------------------------
+
+MARCH_ERROR = (
+    "The period overlaps the existing snapshot (2026-03-01 to 2026-03-31): choose dates outside "
+    "it (both days count, so start the day after it ends)."
+)
+
+
+def test_a_period_ending_today_is_saved(clock, agent, operator):  # today is 4 May 2026
+    result = post(agent, operator, period_start="2026-05-01", period_end="2026-05-04")
+
+    assert result["snapshot"].period_end == date(2026, 5, 4)
+
+
+def test_a_period_ending_tomorrow_is_refused_and_nothing_changes(clock, agent, operator):
+    before = audit_ids()
+
+    with pytest.raises(InvalidInput) as error:
+        post(agent, operator, period_start="2026-05-01", period_end="2026-05-05")
+
+    assert error.value.errors == {
+        "period_end": ["The period ends after today (2026-05-04): post a period once it has ended."]
+    }
+    assert MetricSnapshot.objects.count() == 0
+    assert audit_ids() == before
+    assert fresh(agent).state == "active"
+
+
+def test_a_breaching_period_ending_tomorrow_suspends_nothing(clock, agent, operator):
+    with pytest.raises(InvalidInput):
+        post(agent, operator, period_start="2026-05-01", period_end="2026-05-05", **BREACHING)
+
+    assert Suspension.objects.count() == 0
+
+
+@pytest.mark.parametrize(("start", "saved"), [("1999-12-31", False), ("2000-01-01", True)])
+def test_a_period_starting_before_2000_is_refused(start, saved, agent, operator):
+    if saved:
+        assert post(agent, operator, period_start=start)["snapshot"].period_start == date(
+            2000, 1, 1
+        )
+        return
+    with pytest.raises(InvalidInput) as error:
+        post(agent, operator, period_start=start)
+
+    assert list(error.value.errors) == ["period_start"]
+    assert "2000-01-01" in error.value.errors["period_start"][0]
+    assert MetricSnapshot.objects.count() == 0
+
+
+def test_a_period_starting_the_day_the_last_one_ends_is_refused_naming_it(agent, operator):
+    post(agent, operator)  # March
+    before = audit_ids()
+
+    with pytest.raises(InvalidInput) as error:
+        post(agent, operator, period_start="2026-03-31", period_end="2026-04-30", **BREACHING)
+
+    assert error.value.errors == {"period_start": [MARCH_ERROR]}
+    assert MetricSnapshot.objects.count() == 1
+    assert audit_ids() == before
+    assert fresh(agent).state == "active"  # the refused breach suspends nothing
+
+
+def test_the_same_period_posted_twice_is_refused(agent, operator, admin):
+    post(agent, operator)
+
+    with pytest.raises(InvalidInput) as error:
+        post(agent, admin)
+
+    assert error.value.errors == {"period_start": [MARCH_ERROR]}
+
+
+def test_a_period_starting_the_day_after_the_last_one_ends_is_saved(agent, operator):
+    post(agent, operator)
+
+    post(agent, operator, **APRIL)
+    post(agent, operator, period_start="2026-02-01", period_end="2026-02-28")
+
+    assert MetricSnapshot.objects.filter(agent=agent).count() == 3
+
+
+def test_periods_of_another_agent_do_not_overlap(agent, assessor, operator):
+    other = overview_services.agent_create(
+        membership=assessor, data={"name": "Quote bot", "owner": "olga"}
+    )
+    post(agent, operator)
+
+    assert post(other, operator)["snapshot"].agent == other
+
+
+def test_importing_rows_that_overlap_each_other_saves_none(agent, operator):
+    rows = [
+        snapshot(period_start="2026-01-01", period_end="2026-01-31"),
+        snapshot(period_start="2026-02-01", period_end="2026-02-28"),
+        snapshot(period_start="2026-01-31", period_end="2026-02-10"),  # touches row 1
+    ]
+    before = audit_ids()
+
+    with pytest.raises(InvalidInput) as error:
+        ms.metric_snapshots_import(agent=agent, membership=operator, rows=rows)
+
+    assert list(error.value.errors) == ["rows.3.period_start"]
+    assert (
+        "row 1 of the file (2026-01-01 to 2026-01-31)"
+        in error.value.errors["rows.3.period_start"][0]
+    )
+    assert MetricSnapshot.objects.count() == 0
+    assert audit_ids() == before
+
+
+def test_importing_a_row_that_overlaps_a_stored_snapshot_saves_none(agent, operator):
+    post(agent, operator)  # March
+    rows = [
+        snapshot(period_start="2026-01-01", period_end="2026-01-31"),
+        snapshot(period_start="2026-02-01", period_end="2026-03-01"),  # touches March
+        snapshot(**APRIL),
+    ]
+
+    with pytest.raises(InvalidInput) as error:
+        ms.metric_snapshots_import(agent=agent, membership=operator, rows=rows)
+
+    assert error.value.errors == {"rows.2.period_start": [MARCH_ERROR]}
+    assert MetricSnapshot.objects.count() == 1
+
+
+def test_importing_a_period_ending_tomorrow_saves_none(clock, agent, operator):
+    rows = [
+        snapshot(period_start="2026-04-01", period_end="2026-04-30"),
+        snapshot(period_start="2026-05-01", period_end="2026-05-05"),
+    ]
+
+    with pytest.raises(InvalidInput) as error:
+        ms.metric_snapshots_import(agent=agent, membership=operator, rows=rows)
+
+    assert list(error.value.errors) == ["rows.2.period_end"]
+    assert MetricSnapshot.objects.count() == 0
+
+
+def test_the_preview_names_rows_ending_after_today_starting_before_2000_or_overlapping():
+    existing = [(date(2026, 3, 1), date(2026, 3, 31))]
+    rows = [
+        snapshot(period_start="2026-11-01", period_end="2026-12-01"),  # ends today: fine
+        snapshot(period_start="2026-12-01", period_end="2026-12-02"),  # tomorrow (and row 1)
+        snapshot(period_start="1999-12-31", period_end="2000-01-31"),
+        snapshot(period_start="2026-02-01", period_end="2026-03-01"),  # touches March
+        snapshot(period_start="2026-04-01", period_end="2026-04-30"),  # adjacent: fine
+        snapshot(period_start="2026-04-30", period_end="2026-05-31"),  # touches row 5
+    ]
+
+    preview = ms.csv_preview(rows, today=TODAY, existing=existing)
+
+    assert [set(p["errors"]) for p in preview] == [
+        set(),
+        {"period_end"},
+        {"period_start"},
+        {"period_start"},
+        set(),
+        {"period_start"},
+    ]
+    assert preview[3]["errors"]["period_start"] == [MARCH_ERROR]
+    assert preview[1]["errors"]["period_end"][0].startswith("The period ends after today")
+    assert "row 5 of the file (2026-04-01 to 2026-04-30)" in preview[5]["errors"]["period_start"][0]
+    assert preview[3]["figures"] is None
+    assert preview[0]["figures"] is not None
+
+
+def test_the_overlap_is_checked_under_the_agents_lock(agent, operator, monkeypatch):
+    # the stored periods are read after the agent's row is locked, in the same transaction
+    calls = []
+    real_lock = Agent.objects.select_for_update
+    monkeypatch.setattr(
+        Agent.objects, "select_for_update", lambda: calls.append("lock") or real_lock()
+    )
+    real_read = ms.selectors.snapshot_periods
+    monkeypatch.setattr(
+        ms.selectors, "snapshot_periods", lambda **kw: calls.append("read") or real_read(**kw)
+    )
+
+    post(agent, operator)
+
+    assert calls == ["lock", "read"]
 
 
 # --- thresholds --------------------------------------------------------------------------------
@@ -930,7 +1115,7 @@ def test_stricter_alert_thresholds_are_used_by_the_next_snapshot(agent, admin, o
     assert fresh(agent).state == "active"
 
     ms.thresholds_update(agent=agent, membership=admin, data={"alert_error_rate_max": 0.01})
-    result = post(agent, operator)
+    result = post(agent, operator, **APRIL)
 
     assert [(b.threshold, b.limit) for b in result["breaches"]] == [("error_rate", 0.01)]
     assert fresh(agent).state == "suspended"
@@ -1012,8 +1197,15 @@ def test_the_latest_snapshot_is_the_one_with_the_greatest_period_end(agent, oper
 
 
 def test_of_two_snapshots_ending_the_same_day_the_later_posted_is_latest(agent, operator):
-    post(agent, operator)
-    second = post(agent, operator, period_start="2026-03-15")["snapshot"]
+    # Two periods ending the same day overlap, so the services now refuse the second one; rows
+    # stored before that rule may still tie, and then the later saved is the latest.
+    first = post(agent, operator)["snapshot"]
+    second = MetricSnapshot.objects.create(
+        agent=agent,
+        created_by=operator.user,
+        breaches=[],
+        **{**first.values(), "period_start": date(2026, 3, 15)},
+    )
 
     assert ms.latest_snapshot(agent) == second
 

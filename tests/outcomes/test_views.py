@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from agents.models import Agent, RiskAssessment, ToolPermission
 from assessments import services as assessment_services
@@ -28,7 +29,7 @@ from tests.conftest import scores_of
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+T0 = datetime(2026, 5, 4, 9, 0, 0, tzinfo=UTC)  # a Monday after the periods posted
 
 
 @pytest.fixture(autouse=True)
@@ -354,6 +355,74 @@ def test_a_member_without_the_role_may_not_post_and_nothing_is_saved(
     assert MetricSnapshot.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"period_start": "2026-05-01", "period_end": "2026-05-05"},
+            "period_end",
+            "The period ends after today (2026-05-04): post a period once it has ended.",
+        ),
+        (
+            {"period_start": "1999-12-31", "period_end": "2000-01-31"},
+            "period_start",
+            "The period starts before 2000-01-01: check the year of the first day.",
+        ),
+    ],
+)
+def test_a_period_ending_tomorrow_or_starting_before_2000_shows_beside_its_field(
+    agent, assessor, client_for, overrides, field, message
+):
+    with time_machine.travel("2026-05-04 12:00:00Z", tick=False):
+        response = client_for(assessor).post(
+            reverse("outcomes:new", args=[agent.pk]), form_data(**overrides)
+        )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [message]
+    assert f'id="error_1_id_{field}"' in html(response)
+    assert MetricSnapshot.objects.count() == 0
+
+
+def test_a_period_ending_today_or_starting_in_2000_is_saved_from_the_form(
+    agent, assessor, client_for
+):
+    client = client_for(assessor)
+    with time_machine.travel("2026-05-04 12:00:00Z", tick=False):
+        today = form_data(period_start="2026-05-01", period_end="2026-05-04")
+        assert client.post(reverse("outcomes:new", args=[agent.pk]), today).status_code == 302
+        early = form_data(period_start="2000-01-01", period_end="2000-01-31")
+        assert client.post(reverse("outcomes:new", args=[agent.pk]), early).status_code == 302
+
+    assert MetricSnapshot.objects.count() == 2
+
+
+def test_an_overlapping_period_shows_beside_period_start_and_saves_nothing(
+    agent, assessor, client_for
+):
+    post_snapshot(agent, assessor)  # March
+    client = client_for(assessor)
+
+    touching = client.post(
+        reverse("outcomes:new", args=[agent.pk]),
+        form_data(period_start="2026-03-31", period_end="2026-04-30"),
+    )
+
+    assert touching.status_code == 400
+    assert touching.context["form"].errors["period_start"] == [
+        "The period overlaps the existing snapshot (2026-03-01 to 2026-03-31): choose dates "
+        "outside it (both days count, so start the day after it ends)."
+    ]
+    assert 'id="error_1_id_period_start"' in html(touching)
+    assert MetricSnapshot.objects.count() == 1
+    adjacent = client.post(
+        reverse("outcomes:new", args=[agent.pk]),
+        form_data(period_start="2026-04-01", period_end="2026-04-30"),
+    )
+    assert adjacent.status_code == 302
+    assert MetricSnapshot.objects.count() == 2
+
+
 # --------------------------------------------------------------------------- CSV upload
 
 
@@ -387,6 +456,54 @@ def test_a_csv_with_a_bad_row_is_previewed_with_its_error_and_saves_nothing(
     assert "Save 3 snapshots" not in page
     assert 'name="token"' not in page
     assert MetricSnapshot.objects.count() == 0
+
+
+def test_the_preview_names_each_row_whose_period_is_refused(agent, operator, client_for):
+    post_snapshot(agent, operator)  # March
+    text = "\n".join(
+        [
+            HEADER,
+            csv_row(period_start="2026-04-01", period_end="2026-05-04"),  # ends today
+            csv_row(period_start="2026-05-05", period_end="2026-05-05"),  # tomorrow
+            csv_row(period_start="1999-12-31", period_end="2000-01-31"),
+            csv_row(period_start="2026-02-01", period_end="2026-03-01"),  # touches March
+            csv_row(period_start="2000-01-01", period_end="2000-01-31"),
+            csv_row(period_start="2000-01-31", period_end="2000-02-29"),  # touches row 5
+        ]
+    )
+
+    with time_machine.travel("2026-05-04 12:00:00Z", tick=False):
+        response = upload(client_for(operator), agent, text)
+
+    page = html(response)
+    row = lambda n: page.split(f'data-row="{n}"')[1].split("</tr>")[0]  # noqa: E731
+    assert "completion 95%" in row(1)
+    assert "Period end:</strong> The period ends after today (2026-05-04)" in row(2)
+    assert "Period start:</strong> The period starts before 2000-01-01" in row(3)
+    assert "Period start:</strong> The period overlaps the existing snapshot (2026-03-01" in row(4)
+    assert "completion 95%" in row(5)
+    assert "Period start:</strong> The period overlaps row 5 of the file (2000-01-01" in row(6)
+    assert 'name="token"' not in page
+    assert MetricSnapshot.objects.count() == 1
+
+
+def test_a_period_posted_between_preview_and_confirmation_saves_nothing(
+    agent, operator, client_for
+):
+    client = client_for(operator)
+    text = "\n".join([HEADER, csv_row(period_start="2026-01-01", period_end="2026-01-31"),
+                      csv_row()])  # fmt: skip
+    preview = upload(client, agent, text)
+    post_snapshot(agent, operator, period_start="2026-03-31", period_end="2026-04-30")
+
+    response = client.post(
+        reverse("outcomes:upload", args=[agent.pk]), {"token": preview.context["token"]}
+    )
+
+    assert response.status_code == 400
+    bad = html(response).split('data-row="2"')[1].split("</tr>")[0]
+    assert "overlaps the existing snapshot (2026-03-31 to 2026-04-30)" in bad
+    assert MetricSnapshot.objects.count() == 1
 
 
 def test_a_good_csv_is_saved_whole_on_confirmation(agent, operator, client_for):
@@ -483,7 +600,7 @@ def test_the_csv_template_downloads_with_a_header_and_a_valid_example(viewer, cl
     text = response.content.decode()
     header, example = text.strip().splitlines()
     assert header.split(",") == list(metrics.ALL_FIELDS)
-    preview = ms.csv_preview(ms.parse_csv(text))
+    preview = ms.csv_preview(ms.parse_csv(text), today=timezone.now().date())
     assert len(preview) == 1
     assert preview[0]["errors"] == {}
     assert example.startswith("2025-01-01,2025-01-31,")
