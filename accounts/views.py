@@ -1,6 +1,7 @@
 """Signed-in pages: organization switcher, profile and API tokens, members."""
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404
@@ -9,14 +10,23 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_record
+from core import ratelimit
 from core.errors import Conflict
 from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required, url_object
 
-from .forms import MemberAddForm, MemberRolesForm, TokenCreateForm
+from .forms import (
+    MemberAddForm,
+    MemberRolesForm,
+    TokenCreateForm,
+)
 from .lockout import failures_left
 from .middleware import SESSION_KEY
-from .selectors import member_list, token_get, token_list
+from .selectors import (
+    member_list,
+    token_get,
+    token_list,
+)
 from .services import (
     member_remove,
     member_set_active,
@@ -266,9 +276,36 @@ class PasswordChange(auth_views.PasswordChangeView):
 
 class SignIn(auth_views.LoginView):
     """Django's sign-in page; the attempt before the last one says that one more failure
-    pauses signing in (django-axes)."""
+    pauses signing in (django-axes). Attempts are also limited per address and username
+    (RATE_LIMIT_SIGNIN, 429 with Retry-After); one that succeeds resets that count."""
 
     redirect_authenticated_user = True
+
+    def _rate_key(self) -> str:
+        username = (self.request.POST.get("username") or "").strip().lower()
+        return f"{ratelimit.client_ip(self.request)}\n{username}"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            ratelimit.limit(
+                "signin", self._rate_key(), settings.RATE_LIMIT_SIGNIN, detail="", request=request
+            )
+        except ratelimit.RateLimited as exc:
+            messages.error(
+                request,
+                "Too many sign-in attempts for this username from this address. "
+                f"Try again {ratelimit.wait_words(exc.retry_after)}.",
+            )
+            username = (request.POST.get("username") or "").strip()
+            form = self.get_form_class()(request, initial={"username": username})
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        ratelimit.reset("signin", self._rate_key(), settings.RATE_LIMIT_SIGNIN)
+        return super().form_valid(form)
 
     def form_invalid(self, form):
         username = (self.request.POST.get("username") or "").strip()

@@ -1,19 +1,22 @@
 """Bearer-token authentication that also settles tenancy and roles before the body is read.
 
-The contract checks errors in this order: 401 (no valid token), 404 (an object outside the
-token's organization, or unknown), 403 (the role may not act), then 400 for the body. django-ninja
-validates the body after authentication and before the handler, so the object lookup and the
-role check happen here, in the auth step (docs/adr/0002-api-tenant-resolution.md).
-"""
+The contract checks errors in this order: 401 (no valid token), 429 (the token's rate limit),
+404 (an object outside the token's organization, or unknown), 403 (the role may not act), then
+400 for the body. django-ninja validates the body after authentication and before the handler,
+so the object lookup and the role check happen here, in the auth step
+(docs/adr/0002-api-tenant-resolution.md). The rate limit counts per valid token, after the
+token is known and before anything else is looked up (core/ratelimit.py)."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from accounts.models import ApiToken, hash_token
+from core.ratelimit import RateLimited, limit
 from killswitch.models import AgentToken
 
 # Path parameter name -> function(organization, raw id) returning the object or raising Http404.
@@ -23,6 +26,24 @@ TENANT_PARENTS: dict[str, str] = {}
 
 # bandit B105 is a false positive here: a message, not a secret.
 RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  # nosec B105
+
+
+class TooManyRequests(HttpError):
+    """429 {"detail"}; core.ratelimit.RetryAfterMiddleware adds its Retry-After header."""
+
+    def __init__(self, detail: str):
+        super().__init__(429, detail)
+
+
+def rate_limit(request, *, scope: str, key: str, rate: str | None, detail: str) -> None:
+    """Count one request against `rate` (a setting such as "1200/60"); 429 past it."""
+    try:
+        limit(scope, key, rate, detail=detail, request=request)
+    except RateLimited as exc:
+        raise TooManyRequests(f"{exc.detail} Retry in {exc.retry_after} seconds.") from exc
+
+
+API_LIMITED = "Too many requests with this token."
 
 
 def tenant_lookup(param: str, *, within: str | None = None):
@@ -64,6 +85,13 @@ class MemberToken(HttpBearer):
             return None if agent_token is None else self.authenticate_runtime(request, agent_token)
         if not api_token.membership.user.is_active:
             return None
+        rate_limit(
+            request,
+            scope="api",
+            key=api_token.key_hash,
+            rate=settings.RATE_LIMIT_API,
+            detail=API_LIMITED,
+        )
         now = timezone.now()
         if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
@@ -81,9 +109,22 @@ class MemberToken(HttpBearer):
 
 class AgentRuntimeToken(MemberToken):
     """The agent status route: any member token of the organization, or the agent's own runtime
-    token (another agent's status is 404 to it, as if it did not exist)."""
+    token (another agent's status is 404 to it, as if it did not exist).
+
+    A runtime token counts against `runtime_rate` (the name of a setting): a route for runtimes
+    with another allowance (OTLP export) subclasses this with its own setting and scope."""
+
+    runtime_rate = "RATE_LIMIT_RUNTIME"
+    runtime_scope = "runtime"
 
     def authenticate_runtime(self, request, agent_token: AgentToken):
+        rate_limit(
+            request,
+            scope=self.runtime_scope,
+            key=agent_token.key_hash,
+            rate=getattr(settings, self.runtime_rate),
+            detail=API_LIMITED,
+        )
         agent = agent_token.agent
         request.membership = None
         resolve_path_objects(request, agent.organization)

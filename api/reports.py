@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
+from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
@@ -12,8 +13,8 @@ from core.errors import Conflict, ConflictReason
 from reports import selectors, services
 from reports.models import Report
 
-from .auth import member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, In, PageIn, paginate
+from .auth import member, rate_limit, tenant_lookup
+from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, DetailOut, In, PageIn, paginate
 
 router = Router(tags=["reports"])
 
@@ -82,9 +83,19 @@ def report_out(report: Report) -> dict:
     }
 
 
-@router.post("/reports", response={202: ReportQueuedOut, **WRITE_ERRORS}, auth=member)
+@router.post(
+    "/reports", response={202: ReportQueuedOut, **WRITE_ERRORS, 429: DetailOut}, auth=member
+)
 def report_request(request, payload: ReportIn):
-    """Ask for a board report; it is rendered by a worker, never in the request."""
+    """Ask for a board report; it is rendered by a worker, never in the request. A member may
+    ask for a limited number (429 with Retry-After past it)."""
+    rate_limit(
+        request,
+        scope="reports",
+        key=services.report_request_rate_key(request.auth),
+        rate=settings.RATE_LIMIT_REPORTS,
+        detail="Too many report requests from this member.",
+    )
     report = services.report_request(
         membership=request.auth,
         title=payload.title,

@@ -1,5 +1,5 @@
-"""Core's pure rules: whether the workers have gone quiet. Plain values in, plain values out:
-nothing from Django here."""
+"""Core's pure rules: whether the workers have gone quiet, and the arithmetic of rate limits.
+Plain values in, plain values out: nothing from Django here."""
 
 from datetime import datetime, timedelta
 
@@ -31,3 +31,58 @@ def worker_silence(
         return None
     silence = now - start
     return silence if silence > silence_threshold(interval_seconds) else None
+
+
+# Rate limits (core.ratelimit counts the hits): a fixed window of `window` seconds aligned on
+# multiples of it, allowing `limit` hits in each.
+
+
+class RateVerdict:
+    """One hit counted in its window: allowed or not, how many are left, and `retry_after`,
+    the whole seconds until the window (starting at `window_start`) ends, at least 1."""
+
+    __slots__ = ("allowed", "remaining", "retry_after", "window_start")
+
+    def __init__(self, *, allowed: bool, remaining: int, retry_after: int, window_start: int):
+        self.allowed = allowed
+        self.remaining = remaining
+        self.retry_after = retry_after
+        self.window_start = window_start
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"RateVerdict({fields})"
+
+
+def parse_rate(text: str | None) -> tuple[int, int] | None:
+    """ "10/60" -> (10, 60): that many hits per that many seconds. "", "0" or "off" (or a limit
+    of 0) switch the limit off: None. Anything else is a ValueError."""
+    text = (text or "").strip().lower()
+    if text in ("", "0", "off", "none"):
+        return None
+    limit_text, sep, window_text = text.partition("/")
+    try:
+        limit, window = int(limit_text), int(window_text)
+    except ValueError:
+        limit = window = -1
+    if not sep or limit < 0 or window <= 0:
+        raise ValueError(f"A rate is 'hits/seconds' such as '10/60', or '0' for none: {text!r}.")
+    return None if limit == 0 else (limit, window)
+
+
+def rate_window_start(now: float, window: int) -> int:
+    """The start (epoch seconds) of the fixed window that `now` falls in."""
+    return int(now // window) * window
+
+
+def rate_verdict(*, count: int, limit: int, window: int, now: float) -> RateVerdict:
+    """The verdict on the `count`-th hit of the window holding `now`: hits 1 to `limit` pass."""
+    start = rate_window_start(now, window)
+    left = start + window - now
+    retry_after = max(1, int(left) + (left > int(left)))  # rounded up
+    return RateVerdict(
+        allowed=count <= limit,
+        remaining=max(0, limit - count),
+        retry_after=retry_after,
+        window_start=start,
+    )

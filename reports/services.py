@@ -67,6 +67,13 @@ def _enqueue(report: Report) -> None:
     transaction.on_commit(lambda: render_report.delay(report.pk))
 
 
+def report_request_rate_key(membership) -> str:
+    """What a member's report requests count under (RATE_LIMIT_REPORTS, core.ratelimit): the
+    membership, and when its user joined, so that an id used again (SQLite hands out the
+    highest id again after it was deleted or its insert rolled back) starts a fresh count."""
+    return f"membership:{membership.pk}:{membership.user.date_joined.timestamp()}"
+
+
 @transaction.atomic
 def report_request(*, membership, title=None, period_start=None, period_end=None) -> Report:
     """Any member asks for a report: freeze the snapshot now, render in a worker later."""

@@ -6,6 +6,7 @@ happens in a request: the service queues it for the worker, and the report's pag
 small progress partial (htmx, or a meta refresh without JavaScript) until it is done or failed.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from core import ratelimit
 from core.errors import Conflict, InvalidInput
 from core.tenancy import member_required
 
@@ -61,15 +63,30 @@ class _ReportPages:
 @member_required
 def report_list(request):
     """GET: the request form and past reports. POST: ask for a report (any member); it is
-    queued for the worker and the browser goes to its page to watch it render."""
+    queued for the worker and the browser goes to its page to watch it render. A member's
+    requests are limited (RATE_LIMIT_REPORTS): past it the form says when to retry (429)."""
     form = ReportRequestForm(request.POST or None, today=timezone.now().date())
+    retry_after = None
     if request.method == "POST" and form.is_valid():
         try:
+            ratelimit.limit(
+                "reports",
+                services.report_request_rate_key(request.membership),
+                settings.RATE_LIMIT_REPORTS,
+                detail="",
+                request=request,
+            )
             report = services.report_request(
                 membership=request.membership,
                 title=form.cleaned_data["title"],
                 period_start=form.cleaned_data["period_start"],
                 period_end=form.cleaned_data["period_end"],
+            )
+        except ratelimit.RateLimited as limited:
+            retry_after = limited.retry_after
+            form.add_error(
+                None,
+                f"Too many report requests for now. Try again {ratelimit.wait_words(retry_after)}.",
             )
         except InvalidInput as error:
             form.add_service_errors(error.errors)
@@ -82,12 +99,15 @@ def report_list(request):
             return redirect("reports:detail", pk=report.pk)
     paginator = Paginator(_ReportPages(request.membership.organization), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(
+    response = render(
         request,
         "reports/list.html",
         {"form": form, "page": page, "reports": list(page)},
-        status=400 if form.errors else 200,
+        status=429 if retry_after else 400 if form.errors else 200,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # --------------------------------------------------------------------------- one report

@@ -160,3 +160,12 @@ def redis_url():
     """A real redis-server for the integration tests (make test installs it)."""
     with live_redis() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no request counted against the rate limits."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+    yield

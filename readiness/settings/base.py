@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.middleware.BodySizeLimitMiddleware",
+    # Retry-After on the API's 429 (core/ratelimit.py).
+    "core.ratelimit.RetryAfterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -178,6 +180,19 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # during it, even with the right password, does not extend it.
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client's address, for axes and the rate limits: REMOTE_ADDR, or the first address of this
+# header when set (e.g. "X-Forwarded-For"); only a header that the proxy in front sets itself.
+CLIENT_IP_HEADER = env.str("READINESS_CLIENT_IP_HEADER", default="")
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
+
+# Rate limits (core/ratelimit.py), "hits/seconds"; "0" or "" switches one off. Past one: 429
+# with Retry-After. Sign-in attempts per address and username (a success resets the count),
+# API requests per token, report requests per member. Browsing pages is not limited.
+RATE_LIMIT_SIGNIN = env.str("READINESS_RATE_SIGNIN", default="10/60")
+RATE_LIMIT_API = env.str("READINESS_RATE_API", default="1200/60")
+# An agent runtime token's allowance on the routes it may use (the status route; OTLP later).
+RATE_LIMIT_RUNTIME = env.str("READINESS_RATE_RUNTIME", default="1200/60")
+RATE_LIMIT_REPORTS = env.str("READINESS_RATE_REPORTS", default="20/3600")
 
 # The API contract: bodies over 1 MiB answer 413.
 API_MAX_BODY_BYTES = 1024 * 1024
@@ -185,6 +200,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Celery: Redis when REDIS_URL is set, else kombu's filesystem transport (no server needed).
 REDIS_URL = env.str("REDIS_URL", default="")
+# The rate limits count in their own cache: shared in Redis when REDIS_URL is set, else in
+# each process's memory (a limit then holds per server process).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "readiness",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+    ),
+}
 CELERY_BROKER_DIR = Path(env.str("READINESS_BROKER_DIR", default=str(VAR_DIR / "celery")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
