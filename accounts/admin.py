@@ -12,7 +12,7 @@ from audit.services import audit_record
 from core.admin_scoping import OrganizationScopedAdmin
 from core.errors import Conflict
 
-from .models import ApiToken, Membership, Organization
+from .models import ApiToken, Invitation, Membership, Organization
 from .services import member_set_active, token_revoke
 
 
@@ -164,3 +164,35 @@ class ApiTokenAdmin(OrganizationScopedAdmin):
             token_revoke(token=token, by=request.user)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(OrganizationScopedAdmin):
+    """Invitations to join an organization; read-only (they are sent from the members page)."""
+
+    list_display = ["email", "organization", "roles", "invited_by", "created_at", "state"]
+    list_filter = ["organization"]
+    search_fields = ["email", "organization__name"]
+    readonly_fields = [
+        "organization",
+        "email",
+        "roles",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "declined_at",
+    ]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if obj.accepted_at:
+            return "accepted"
+        if obj.declined_at:
+            return "declined"
+        return "open" if obj.is_open else "expired"

@@ -55,7 +55,8 @@ class MemberRolesForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    """Add a user to the organization (creating the account when it does not exist yet)."""
+    """Create an account in the organization. Someone who has an account already (in another
+    organization) is invited by email instead, and joins once they accept."""
 
     username = TextField(max_length=150)
     email = forms.EmailField(required=False, help_text="Used only when a new account is created.")
@@ -90,6 +91,12 @@ class MemberAddForm(forms.Form):
             raise forms.ValidationError(
                 f"{username} is already a member of {self.organization}: change their roles in "
                 "the list instead."
+            )
+        if self.existing_user is not None:
+            # Joining another organization needs consent: they accept an invitation.
+            raise forms.ValidationError(
+                f"{username} already has an account: invite them by email below; they join "
+                "once they accept."
             )
         return username
 
@@ -133,3 +140,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
         email_send_on_commit(recipients=[to_email], subject=subject, body=body)
+
+
+class InvitationForm(forms.Form):
+    """Invite someone by email; they accept or decline after signing in, or from the link."""
+
+    email = forms.EmailField(help_text="The link goes to this address.")
+    roles = RolesField(help_text="Granted when they accept.")
+
+    def clean_roles(self):
+        roles = self.cleaned_data["roles"]
+        if not roles:
+            raise forms.ValidationError("Choose at least one role.")
+        return roles
+
+
+class InvitationSignUpForm(auth_forms.UserCreationForm):
+    """An account made from an invitation link: its email is the invitation's."""
+
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)

@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .models import ApiToken, Membership, Organization
+from .models import ApiToken, Invitation, Membership, Organization, hash_token
 
 
 def membership_list_for_user(*, user) -> list[Membership]:
@@ -48,3 +49,39 @@ def token_list(*, membership: Membership):
 
 def token_get(*, membership: Membership, pk: int) -> ApiToken:
     return get_object_or_404(ApiToken, membership=membership, pk=pk)
+
+
+def invitations_open_for(*, user) -> list[Invitation]:
+    """The open invitations addressed to the user's email, to organizations they are not in."""
+    if not user.is_authenticated or not user.email:
+        return []
+    return list(
+        Invitation.objects.filter(
+            email__iexact=user.email,
+            accepted_at__isnull=True,
+            declined_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .exclude(organization__memberships__user=user)
+        .select_related("organization", "invited_by")
+    )
+
+
+def invitation_by_token(*, raw: str) -> Invitation | None:
+    return (
+        Invitation.objects.filter(key_hash=hash_token(raw or ""))
+        .select_related("organization")
+        .first()
+    )
+
+
+def invitation_list_of(*, organization: Organization) -> list[Invitation]:
+    """The organization's open invitations (for its members page)."""
+    return list(
+        Invitation.objects.filter(
+            organization=organization,
+            accepted_at__isnull=True,
+            declined_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).select_related("invited_by")
+    )

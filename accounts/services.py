@@ -7,9 +7,12 @@ from django.utils.text import slugify
 
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason
+from core.mail import email_send_on_commit
 from core.roles import Role
 
-from .models import ApiToken, Membership, Organization
+from .models import ApiToken, Invitation, Membership, Organization
+
+INVITATION_DAYS = 14
 
 
 def _last_admin_reasons(membership: Membership) -> list[ConflictReason]:
@@ -176,3 +179,99 @@ def member_set_active(*, membership: Membership, active: bool, by=None) -> Membe
         after={"active": active},
     )
     return locked
+
+
+@transaction.atomic
+def invitation_create(
+    *, membership: Membership, email: str, roles: set[Role], link_for
+) -> Invitation:
+    """Invite `email` to the admin's organization with these roles, and email them the link
+    (`link_for(raw_token)` makes its absolute URL). The same happens whether or not the address
+    belongs to an account, so the page tells nothing about who has one."""
+    raw, key_hash = Invitation.generate()
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        organization=membership.organization,
+        email=email.strip(),
+        roles=sorted(role.value for role in roles),
+        key_hash=key_hash,
+        invited_by=membership.user,
+        created_at=now,
+        expires_at=now + timezone.timedelta(days=INVITATION_DAYS),
+    )
+    audit_record(
+        organization=membership.organization,
+        actor=membership.user,
+        action="member.invited",
+        target=invitation,
+        object_label=invitation.email,
+        after={"email": invitation.email, "roles": invitation.roles},
+    )
+    inviter = membership.user.get_username()
+    email_send_on_commit(
+        recipients=[invitation.email],
+        subject=f"{inviter} invites you to {membership.organization.name} on Readiness",
+        body=(
+            f"{inviter} invites you to join {membership.organization.name} on Readiness as "
+            f"{', '.join(invitation.roles)}.\n\nAccept or decline it here (the link works for "
+            f"{INVITATION_DAYS} days):\n{link_for(raw)}\n\nIf you have an account, you will "
+            "also see the invitation when you sign in. If you did not expect this, ignore it."
+        ),
+    )
+    return invitation
+
+
+def _closed_reasons(invitation: Invitation) -> list[ConflictReason]:
+    if invitation.accepted_at is not None:
+        return [ConflictReason("invitation_accepted", "This invitation was accepted already.")]
+    if invitation.declined_at is not None:
+        return [ConflictReason("invitation_declined", "This invitation was declined.")]
+    if invitation.expires_at <= timezone.now():
+        return [
+            ConflictReason("invitation_expired", "This invitation has expired: ask for a new one.")
+        ]
+    return []
+
+
+@transaction.atomic
+def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Membership | None:
+    """Accept (the user joins with the invitation's roles) or decline an open invitation."""
+    locked = (
+        Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    )
+    reasons = _closed_reasons(locked)
+    if reasons:
+        raise Conflict("This invitation is closed.", reasons)
+    now = timezone.now()
+    if not accept:
+        locked.declined_at = now
+        locked.save(update_fields=["declined_at"])
+        audit_record(
+            organization=locked.organization,
+            actor=user,
+            action="member.invitation_declined",
+            target=locked,
+            object_label=locked.email,
+        )
+        return None
+    existing = Membership.objects.filter(user=user, organization=locked.organization).first()
+    roles = {Role(name) for name in locked.roles}
+    if existing is not None:
+        roles |= set(existing.roles)
+    membership = member_set_roles(
+        organization=locked.organization,
+        username=user.get_username(),
+        roles=roles,
+        by=user,
+    )
+    locked.accepted_at, locked.accepted_by = now, user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        organization=locked.organization,
+        actor=user,
+        action="member.invitation_accepted",
+        target=locked,
+        object_label=locked.email,
+        after={"member": user.get_username(), "roles": membership.role_names},
+    )
+    return membership

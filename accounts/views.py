@@ -3,10 +3,12 @@
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_record
@@ -16,6 +18,8 @@ from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required, url_object
 
 from .forms import (
+    InvitationForm,
+    InvitationSignUpForm,
     MemberAddForm,
     MemberRolesForm,
     TokenCreateForm,
@@ -23,11 +27,16 @@ from .forms import (
 from .lockout import failures_left
 from .middleware import SESSION_KEY
 from .selectors import (
+    invitation_by_token,
+    invitation_list_of,
+    invitations_open_for,
     member_list,
     token_get,
     token_list,
 )
 from .services import (
+    invitation_create,
+    invitation_respond,
     member_remove,
     member_set_active,
     member_set_roles,
@@ -117,7 +126,7 @@ def token_revoke_view(request, pk):
 # Members ------------------------------------------------------------------------------------
 
 
-def _members(request, *, add_form=None, bound_form=None, status=200):
+def _members(request, *, add_form=None, bound_form=None, invite_form=None, status=200):
     members = list(member_list(organization=request.membership.organization))
     rows = []
     for member in members:
@@ -132,6 +141,8 @@ def _members(request, *, add_form=None, bound_form=None, status=200):
         {
             "rows": rows,
             "add_form": add_form or MemberAddForm(organization=request.membership.organization),
+            "invite_form": invite_form or InvitationForm(prefix="invite"),
+            "invitations": invitation_list_of(organization=request.membership.organization),
             "role_labels": ROLE_LABELS,
         },
         status=status,
@@ -318,3 +329,92 @@ class SignIn(auth_views.LoginView):
                 + (f" for {minutes} minutes." if minutes else "."),
             )
         return super().form_invalid(form)
+
+
+# Invitations --------------------------------------------------------------------------------
+
+
+@require_POST
+@member_required(allow=can_manage_members)
+def member_invite(request):
+    form = InvitationForm(request.POST, prefix="invite")
+    if not form.is_valid():
+        return _members(request, invite_form=form, status=400)
+    email = form.cleaned_data["email"]
+    invitation_create(
+        membership=request.membership,
+        email=email,
+        roles=form.cleaned_data["roles"],
+        link_for=lambda raw: request.build_absolute_uri(
+            reverse("invitation_link", kwargs={"token": raw})
+        ),
+    )
+    messages.success(
+        request,
+        f"Invitation sent to {email}. They join {request.membership.organization} once they "
+        "accept it (the link works for 14 days).",
+    )
+    return redirect("members")
+
+
+@login_required
+def invitation_list(request):
+    """The invitations addressed to my email: accept or decline each."""
+    return render(
+        request,
+        "accounts/invitations.html",
+        {"invitations": invitations_open_for(user=request.user)},
+    )
+
+
+@require_POST
+@login_required
+def invitation_respond_view(request, pk):
+    invitation = next((i for i in invitations_open_for(user=request.user) if i.pk == pk), None)
+    if invitation is None:
+        raise Http404("No such invitation for you.")
+    accept = request.POST.get("answer") == "accept"
+    membership = invitation_respond(invitation=invitation, user=request.user, accept=accept)
+    if membership is None:
+        messages.info(request, f"Declined the invitation to {invitation.organization}.")
+        return redirect("invitations")
+    request.session[SESSION_KEY] = membership.pk
+    messages.success(request, f"You joined {invitation.organization}.")
+    return redirect("home")
+
+
+def invitation_link(request, token):
+    """The emailed link: signed in, it leads to my invitations; without an account, it makes
+    one (with the invitation's email) and accepts."""
+    invitation = invitation_by_token(raw=token)
+    if invitation is None or not invitation.is_open:
+        return render(request, "accounts/invitation_closed.html", status=404)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            answer = request.POST.get("answer")
+            membership = invitation_respond(
+                invitation=invitation, user=request.user, accept=answer == "accept"
+            )
+            if membership is not None:
+                request.session[SESSION_KEY] = membership.pk
+                messages.success(request, f"You joined {invitation.organization}.")
+                return redirect("home")
+            messages.info(request, f"Declined the invitation to {invitation.organization}.")
+            return redirect("profile")
+        return render(request, "accounts/invitation_link.html", {"invitation": invitation})
+    form = InvitationSignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.email = invitation.email
+        user.save()
+        membership = invitation_respond(invitation=invitation, user=user, accept=True)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_KEY] = membership.pk
+        messages.success(request, f"Welcome: you joined {invitation.organization}.")
+        return redirect("home")
+    return render(
+        request,
+        "accounts/invitation_signup.html",
+        {"invitation": invitation, "form": form},
+        status=400 if form.errors else 200,
+    )

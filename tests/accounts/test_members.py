@@ -105,13 +105,15 @@ def test_adding_a_user_of_another_organization_cannot_set_their_password(
     assert not other_assessor.user.check_password("hijack-the-account")
 
 
-def test_adding_an_existing_user_without_password_makes_them_a_member(
+def test_a_user_of_another_organization_is_invited_not_added(
     admin, org, other_assessor, client_for
 ):
+    # joining another organization needs consent: an admin cannot add an existing account
     response = client_for(admin).post("/members/add/", {"username": "gus", "roles": ["viewer"]})
 
-    assert response.status_code == 302
-    assert Membership.objects.get(organization=org, user__username="gus").roles == {Role.VIEWER}
+    assert response.status_code == 400
+    assert "invite them by email" in str(response.context["add_form"].errors["username"])
+    assert not Membership.objects.filter(organization=org, user__username="gus").exists()
 
 
 def test_a_weak_initial_password_is_refused(admin, client_for):
