@@ -165,12 +165,20 @@ def drill_start(*, agent: Agent, membership) -> Suspension:
 
 @transaction.atomic
 def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
-    """The operator who started the drill, or an approver, ends it and the agent resumes."""
+    """The operator who started the drill, or an approver, ends it and the agent resumes; an
+    approver barred by separation of duties (they own the agent, or did lately) may not."""
     if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
         raise Http404("No such drill for this agent.")
     if not (membership.user_id == drill.started_by_id or Role.APPROVER in membership.roles):
         raise Forbidden("Only the operator who started this drill, or an approver, may end it.")
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    barred = separation_reason(agent=locked, user_id=membership.user_id, now=timezone.now())
+    if barred is not None and membership.user_id != drill.started_by_id:
+        # Ending a drill resumes the agent: an approver who owns it (or did lately) may not.
+        raise Conflict(
+            "You may not end this drill.",
+            [ConflictReason("owner_cannot_decide", barred.replace("decide", "end it"))],
+        )
     drill = Suspension.objects.get(pk=drill.pk)
     if drill.ended_at is not None:
         raise Conflict(

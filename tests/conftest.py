@@ -168,4 +168,3 @@ def _fresh_rate_limits():
     from django.core.cache import caches
 
     caches["ratelimit"].clear()
-    yield

@@ -106,3 +106,19 @@ def test_the_previous_owner_cannot_resume_the_agent(handed_over, former, operato
         agent=handed_over, membership=approver, reason="Checked"
     )
     assert resumed.state == "active"
+
+
+def test_an_approver_who_owns_the_agent_cannot_end_someone_elses_drill(
+    assessor, former, operator, approver
+):
+    agent = overview_services.agent_create(
+        membership=assessor, data={"name": "Drilled", "owner": "fern"}
+    )
+    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+
+    with pytest.raises(Conflict) as refused:
+        killswitch_services.drill_end(agent=agent, drill=drill, membership=former)
+
+    assert codes(refused.value.reasons) == ["owner_cannot_decide"]
+    ended = killswitch_services.drill_end(agent=agent, drill=drill, membership=approver)
+    assert ended.ended_at is not None
