@@ -87,7 +87,8 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
     if breaches:
         suspension = agent_suspend_automatic(
             agent=agent,
-            reason="Alert threshold crossed: " + " ".join(b.message for b in breaches),
+            # The same sentence as the operators' email: fractions as percentages.
+            reason="Alert threshold crossed: " + " ".join(_in_words(b) for b in breaches),
             details={"snapshot": snapshot.pk, "breaches": [asdict(b) for b in breaches]},
         )
         suspended = suspension is not None

@@ -329,7 +329,10 @@ def test_a_breaching_snapshot_suspends_the_agent_and_records_the_breach(agent, o
     assert suspension.started_by is None
     assert suspension.ended_at is None
     assert suspension.details == {"snapshot": snap.pk, "breaches": snap.breaches}
-    assert "Error rate 0.2 is above 0.1." in suspension.reason
+    # in the words of the operators' email, never the raw fractions
+    assert suspension.reason == (
+        "Alert threshold crossed: Error rate 20.0% is above the alert limit of 10.0%."
+    )
     # and both are audited, the suspension by the system
     assert actions()[-2:] == ["metrics.posted", "agent.suspended.automatic"]
     entry = AuditEntry.objects.get(action="agent.suspended.automatic")

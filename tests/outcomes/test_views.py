@@ -1047,3 +1047,15 @@ def test_a_permission_of_another_agent_is_a_404(agent, assessor, approver, clien
 
     assert response.status_code == 404
     assert ToolPermission.objects.filter(pk=ledger.pk).exists()
+
+
+def test_the_suspension_banner_says_what_the_email_says_never_the_raw_details(
+    agent, operator, client_for
+):
+    post_snapshot(agent, operator, errors=15, period_start="2026-01-01", period_end="2026-01-31")
+
+    page = client_for(operator).get(f"/agents/{agent.pk}/").content.decode()
+
+    assert "Error rate 15.0% is above the alert limit of 10.0%." in page
+    assert "Details:" not in page
+    assert "breaches" not in page
