@@ -70,7 +70,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
                 member_set_active(membership=membership, active=active, by=request.user)
                 done += 1
             except Conflict as conflict:
-                refused.extend(r.message for r in conflict.reasons)
+                refused.append(conflict.reasons_text)
         if done:
             self.message_user(request, f"{'Reactivated' if active else 'Deactivated'} {done}.")
         for message in refused:

@@ -197,7 +197,7 @@ def member_roles(request, pk):
             by=request.user,
         )
     except Conflict as conflict:
-        messages.error(request, " ".join(r.message for r in conflict.reasons))
+        messages.error(request, conflict.reasons_text)
         return redirect("members")
     if not form.cleaned_data["roles"]:
         messages.success(
@@ -230,7 +230,7 @@ def member_remove_view(request, pk):
     try:
         member_remove(membership=target, by=request.user)
     except Conflict as conflict:
-        messages.error(request, " ".join(r.message for r in conflict.reasons))
+        messages.error(request, conflict.reasons_text)
     else:
         messages.success(
             request,
@@ -253,7 +253,7 @@ def member_active_view(request, pk):
     try:
         member_set_active(membership=target, active=active, by=request.user)
     except Conflict as conflict:
-        messages.error(request, " ".join(r.message for r in conflict.reasons))
+        messages.error(request, conflict.reasons_text)
     else:
         messages.success(
             request,

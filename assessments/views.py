@@ -262,7 +262,7 @@ def assessment_step(request, pk, step):
         except Conflict as conflict:
             if any(r.code == "stale_version" for r in conflict.reasons):
                 return _stale_step(request, assessment, step, dimension, scores)
-            messages.error(request, _conflict_text(conflict))
+            messages.error(request, conflict.text)
             return redirect("assessments:detail", pk=assessment.pk)
     messages.success(
         request,
@@ -437,10 +437,6 @@ def assessment_detail(request, pk):
     )
 
 
-def _conflict_text(conflict: Conflict) -> str:
-    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
-
-
 @member_required
 @require_POST
 def assessment_submit(request, pk):
@@ -473,7 +469,7 @@ def assessment_submit(request, pk):
             ),
         )
     except Conflict as conflict:
-        messages.error(request, _conflict_text(conflict))
+        messages.error(request, conflict.text)
     else:
         messages.success(
             request,

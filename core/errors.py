@@ -33,6 +33,20 @@ class Conflict(DomainError):
         self.detail = detail
         self.reasons = reasons
 
+    @property
+    def codes(self) -> set[str]:
+        return {r.code for r in self.reasons}
+
+    @property
+    def reasons_text(self) -> str:
+        """Every reason's message, in one line."""
+        return " ".join(r.message for r in self.reasons)
+
+    @property
+    def text(self) -> str:
+        """The detail and every reason, in one line (for a page's message)."""
+        return " ".join([self.detail, *(r.message for r in self.reasons)])
+
 
 class Forbidden(DomainError):
     """403: the member's roles do not allow it."""

@@ -33,14 +33,6 @@ def _agent(request, pk):
     return agent_get(organization=_organization(request), pk=pk)
 
 
-def _conflict_text(conflict: Conflict) -> str:
-    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
-
-
-def _codes(conflict: Conflict) -> set[str]:
-    return {r.code for r in conflict.reasons}
-
-
 def _gate_page(
     request,
     agent,
@@ -174,7 +166,7 @@ def gate_decision(request, pk, phase):
         return _gate_page(request, agent, gate, decision_form=form, status=400)
     except Conflict as conflict:
         fresh = gate_detail(agent=agent, phase=phase)
-        if "gate_changed" in _codes(conflict):
+        if "gate_changed" in conflict.codes:
             # Keep the rationale, but on the version now there: they decide again knowingly.
             kept = DecisionForm(
                 initial={"version": fresh.version, "rationale": form.cleaned_data["rationale"]}

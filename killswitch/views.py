@@ -28,14 +28,6 @@ def _agent(request, pk):
     return agent_get(organization=_organization(request), pk=pk)
 
 
-def _conflict_text(conflict: Conflict) -> str:
-    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
-
-
-def _codes(conflict: Conflict) -> set[str]:
-    return {r.code for r in conflict.reasons}
-
-
 @member_required(allow=can_suspend_agent, objects=url_object(agent_get))
 def agent_suspend(request, pk):
     """The confirm step of the kill switch: a required reason, then the agent stops at once."""
@@ -59,10 +51,10 @@ def agent_suspend(request, pk):
         except InvalidInput as error:
             form.add_service_errors(error.errors)
         except Conflict as conflict:
-            if "already_suspended" in _codes(conflict):
+            if "already_suspended" in conflict.codes:
                 messages.info(request, f"“{agent.name}” is already suspended: nothing changed.")
             else:
-                messages.error(request, _conflict_text(conflict))
+                messages.error(request, conflict.text)
             return redirect("agents:detail", pk=agent.pk)
         else:
             messages.success(
@@ -88,7 +80,7 @@ def drill_start(request, pk):
     except Forbidden as error:
         raise PermissionDenied(error.detail) from error
     except Conflict as conflict:
-        messages.error(request, "No drill started: " + _conflict_text(conflict))
+        messages.error(request, "No drill started: " + conflict.text)
     else:
         messages.success(
             request,
@@ -108,7 +100,7 @@ def drill_end(request, pk, drill_id):
     except Forbidden as error:
         raise PermissionDenied(error.detail) from error
     except Conflict as conflict:
-        messages.error(request, _conflict_text(conflict))
+        messages.error(request, conflict.text)
     else:
         ttl = ended.time_to_stop_s
         messages.success(

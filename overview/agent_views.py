@@ -60,14 +60,6 @@ def _members(request):
     return list(active_member_list(organization=_organization(request)))
 
 
-def _conflict_text(conflict: Conflict) -> str:
-    return " ".join([conflict.detail, *(r.message for r in conflict.reasons)])
-
-
-def _codes(conflict: Conflict) -> set[str]:
-    return {r.code for r in conflict.reasons}
-
-
 @member_required(allow=can_edit_agent)
 def agent_new(request):
     organization = _organization(request)
@@ -243,7 +235,7 @@ def agent_edit(request, pk):
         except InvalidInput as error:
             bundle.add_service_errors(error.errors)
         except Conflict as conflict:
-            if "stale_version" not in _codes(conflict):
+            if "stale_version" not in conflict.codes:
                 # e.g. a new tool in optimization without its risk assessment: keep the input.
                 return _edit_page(
                     request,
@@ -301,7 +293,7 @@ def agent_resume(request, pk):
         form.add_service_errors(error.errors)
         return _detail_page(request, agent, resume_form=form, status=400)
     except Conflict as conflict:
-        messages.error(request, _conflict_text(conflict))
+        messages.error(request, conflict.text)
     else:
         messages.success(request, f"“{agent.name}” is active again.")
     return redirect("agents:detail", pk=agent.pk)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             else:
                 member_remove(membership=membership)
         except Conflict as conflict:
-            raise CommandError(" ".join(r.message for r in conflict.reasons)) from None
+            raise CommandError(conflict.reasons_text) from None
         if reactivate:
             self.stdout.write(f"{username} is active again in {org.name}.")
         elif deactivate:
