@@ -255,6 +255,16 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
         )
         return None
     existing = Membership.objects.filter(user=user, organization=locked.organization).first()
+    if existing is not None and not existing.is_active:
+        raise Conflict(
+            "You are deactivated in this organization.",
+            [
+                ConflictReason(
+                    "member_deactivated",
+                    f"You are deactivated in {locked.organization}: an admin reactivates you.",
+                )
+            ],
+        )
     roles = {Role(name) for name in locked.roles}
     if existing is not None:
         roles |= set(existing.roles)

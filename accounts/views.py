@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -367,47 +368,51 @@ def invitation_list(request):
     )
 
 
+def _answer(request, invitation, *, accept: bool, user=None):
+    """Accept or decline for `user` (the signed-in one by default); a closed invitation or a
+    deactivated member is a message, not an error page."""
+    user = user or request.user
+    try:
+        membership = invitation_respond(invitation=invitation, user=user, accept=accept)
+    except Conflict as conflict:
+        messages.error(request, conflict.reasons_text)
+        return None
+    if membership is None:
+        messages.info(request, f"Declined the invitation to {invitation.organization}.")
+    else:
+        request.session[SESSION_KEY] = membership.pk
+        messages.success(request, f"You joined {invitation.organization}.")
+    return membership
+
+
 @require_POST
 @login_required
 def invitation_respond_view(request, pk):
     invitation = next((i for i in invitations_open_for(user=request.user) if i.pk == pk), None)
     if invitation is None:
         raise Http404("No such invitation for you.")
-    accept = request.POST.get("answer") == "accept"
-    membership = invitation_respond(invitation=invitation, user=request.user, accept=accept)
-    if membership is None:
-        messages.info(request, f"Declined the invitation to {invitation.organization}.")
-        return redirect("invitations")
-    request.session[SESSION_KEY] = membership.pk
-    messages.success(request, f"You joined {invitation.organization}.")
-    return redirect("home")
+    membership = _answer(request, invitation, accept=request.POST.get("answer") == "accept")
+    return redirect("home" if membership else "invitations")
 
 
 def invitation_link(request, token):
-    """The emailed link: signed in, it leads to my invitations; without an account, it makes
+    """The emailed link: signed in, it asks to accept or decline; without an account, it makes
     one (with the invitation's email) and accepts."""
     invitation = invitation_by_token(raw=token)
     if invitation is None or not invitation.is_open:
         return render(request, "accounts/invitation_closed.html", status=404)
     if request.user.is_authenticated:
-        if request.method == "POST":
-            answer = request.POST.get("answer")
-            membership = invitation_respond(
-                invitation=invitation, user=request.user, accept=answer == "accept"
-            )
-            if membership is not None:
-                request.session[SESSION_KEY] = membership.pk
-                messages.success(request, f"You joined {invitation.organization}.")
-                return redirect("home")
-            messages.info(request, f"Declined the invitation to {invitation.organization}.")
-            return redirect("profile")
-        return render(request, "accounts/invitation_link.html", {"invitation": invitation})
+        if request.method != "POST":
+            return render(request, "accounts/invitation_link.html", {"invitation": invitation})
+        membership = _answer(request, invitation, accept=request.POST.get("answer") == "accept")
+        return redirect("home" if membership else "profile")
     form = InvitationSignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.email = invitation.email
-        user.save()
-        membership = invitation_respond(invitation=invitation, user=user, accept=True)
+        with transaction.atomic():  # no account without its membership
+            user = form.save(commit=False)
+            user.email = invitation.email
+            user.save()
+            membership = invitation_respond(invitation=invitation, user=user, accept=True)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[SESSION_KEY] = membership.pk
         messages.success(request, f"Welcome: you joined {invitation.organization}.")

@@ -4,6 +4,7 @@ answers the same whether the address has an account or not."""
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Invitation, Membership
 from audit.models import AuditEntry
@@ -171,3 +172,46 @@ def test_invitations_are_in_the_admin_without_their_token(admin, client_for, que
     assert listing.status_code == page.status_code == 200
     assert "x@example.com" in listing.content.decode()
     assert invitation.key_hash not in page.content.decode()
+
+
+def test_an_invitation_does_not_bring_back_a_deactivated_member(admin, viewer, queued):
+    from accounts.services import invitation_create, invitation_respond, member_set_active
+    from core.errors import Conflict
+
+    viewer.user.email = "vic@example.com"
+    viewer.user.save()
+    member_set_active(membership=viewer, active=False, by=admin.user)
+    invitation = invitation_create(
+        membership=admin, email="vic@example.com", roles={Role.ADMIN}, link_for=str
+    )
+
+    with pytest.raises(Conflict) as refused:
+        invitation_respond(invitation=invitation, user=viewer.user, accept=True)
+
+    assert refused.value.codes == {"member_deactivated"}
+    viewer.refresh_from_db()
+    assert not viewer.is_active
+    assert viewer.roles == {Role.VIEWER}
+
+
+def test_answering_a_closed_invitation_says_so_instead_of_failing(
+    admin, other_assessor, client_for, queued, django_capture_on_commit_callbacks
+):
+    other_assessor.user.email = "gus@example.com"
+    other_assessor.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(admin).post(
+            "/members/invite/", {"invite-email": "gus@example.com", "invite-roles": ["viewer"]}
+        )
+    gus = client_for(other_assessor)
+    link = _link(queued[0])
+    page = gus.get(link)  # the link page, opened before...
+    assert page.status_code == 200
+    Invitation.objects.update(declined_at=timezone.now())  # ...it was declined elsewhere
+
+    response = gus.post(link, {"answer": "accept"}, follow=True)
+
+    assert response.status_code == 404
+    assert not Membership.objects.filter(
+        organization=admin.organization, user=other_assessor.user
+    ).exists()
