@@ -299,9 +299,7 @@ class SignIn(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         try:
-            ratelimit.limit(
-                "signin", self._rate_key(), settings.RATE_LIMIT_SIGNIN, detail="", request=request
-            )
+            ratelimit.limit("signin", self._rate_key(), settings.RATE_LIMIT_SIGNIN, detail="")
         except ratelimit.RateLimited as exc:
             messages.error(
                 request,

@@ -29,18 +29,21 @@ RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  
 
 
 class TooManyRequests(HttpError):
-    """429 {"detail"}; core.ratelimit.RetryAfterMiddleware adds its Retry-After header."""
+    """429 {"detail"}, with the seconds to wait (api/errors.py sends them as Retry-After)."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, retry_after: int):
         super().__init__(429, detail)
+        self.retry_after = retry_after
 
 
 def rate_limit(request, *, scope: str, key: str, rate: str | None, detail: str) -> None:
     """Count one request against `rate` (a setting such as "1200/60"); 429 past it."""
     try:
-        limit(scope, key, rate, detail=detail, request=request)
+        limit(scope, key, rate, detail=detail)
     except RateLimited as exc:
-        raise TooManyRequests(f"{exc.detail} Retry in {exc.retry_after} seconds.") from exc
+        raise TooManyRequests(
+            f"{exc.detail} Retry in {exc.retry_after} seconds.", exc.retry_after
+        ) from exc
 
 
 API_LIMITED = "Too many requests with this token."

@@ -104,7 +104,11 @@ def install(api: NinjaAPI) -> None:
             return api.create_response(
                 request, {"errors": {"__all__": [_plain(str(exc))]}}, status=400
             )
-        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        response = api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)  # a rate limit (api.auth)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
 
 
 def _plain(message: str) -> str:

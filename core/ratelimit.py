@@ -7,9 +7,8 @@ a hash of what it counts per (an address and a username, a token, a member) and 
 start. The counts live in the cache alias "ratelimit": local memory per process by default
 (so with several server processes each counts on its own), Redis when REDIS_URL is set.
 
-Past the limit `limit` raises RateLimited; the caller answers 429 with `Retry-After`.
-Responses that cannot set the header themselves (the API's, built by django-ninja from an
-error) get it from RetryAfterMiddleware, which reads what `limit` left on the request.
+Past the limit `limit` raises RateLimited; the caller answers 429 with `Retry-After` (the
+API through its error handler, api/errors.py).
 """
 
 import hashlib
@@ -23,7 +22,6 @@ from django.core.exceptions import ImproperlyConfigured
 from .rules import RateVerdict, parse_rate, rate_verdict, rate_window_start
 
 CACHE_ALIAS = "ratelimit"
-REQUEST_ATTRIBUTE = "rate_limit_retry_after"
 
 
 class RateLimited(Exception):
@@ -67,14 +65,11 @@ def hit(scope: str, key: str, rate: str | None) -> RateVerdict | None:
     return rate_verdict(count=count, limit=allowed, window=window, now=now)
 
 
-def limit(scope: str, key: str, rate: str | None, *, detail: str, request=None) -> None:
-    """Count one hit; past the limit raise RateLimited (and, given the request, note its
-    Retry-After there for RetryAfterMiddleware)."""
+def limit(scope: str, key: str, rate: str | None, *, detail: str) -> None:
+    """Count one hit; past the limit raise RateLimited."""
     verdict = hit(scope, key, rate)
     if verdict is None or verdict.allowed:
         return
-    if request is not None:
-        setattr(request, REQUEST_ATTRIBUTE, verdict.retry_after)
     raise RateLimited(detail, verdict.retry_after)
 
 
@@ -112,22 +107,3 @@ def client_ip(request) -> str:
         return str(ipaddress.ip_address(first))
     except ValueError:
         return remote
-
-
-class RetryAfterMiddleware:
-    """Adds `Retry-After` to a 429 answered after `limit` refused the request, when the
-    response has none (the API's error responses are built by django-ninja)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        retry_after = getattr(request, REQUEST_ATTRIBUTE, None)
-        if (
-            retry_after is not None
-            and response.status_code == 429
-            and not response.has_header("Retry-After")
-        ):
-            response["Retry-After"] = str(retry_after)
-        return response

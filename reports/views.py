@@ -74,7 +74,6 @@ def report_list(request):
                 services.report_request_rate_key(request.membership),
                 settings.RATE_LIMIT_REPORTS,
                 detail="",
-                request=request,
             )
             report = services.report_request(
                 membership=request.membership,

@@ -47,8 +47,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.middleware.BodySizeLimitMiddleware",
-    # Retry-After on the API's 429 (core/ratelimit.py).
-    "core.ratelimit.RetryAfterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
