@@ -68,10 +68,8 @@ def _enqueue(report: Report) -> None:
 
 
 def report_request_rate_key(membership) -> str:
-    """What a member's report requests count under (RATE_LIMIT_REPORTS, core.ratelimit): the
-    membership, and when its user joined, so that an id used again (SQLite hands out the
-    highest id again after it was deleted or its insert rolled back) starts a fresh count."""
-    return f"membership:{membership.pk}:{membership.user.date_joined.timestamp()}"
+    """What a member's report requests count under (RATE_LIMIT_REPORTS, core.ratelimit)."""
+    return f"membership:{membership.pk}"
 
 
 @transaction.atomic
