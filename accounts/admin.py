@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
+from audit.actions import Action
 from audit.services import audit_record
 from core.admin_scoping import OrganizationScopedAdmin
 from core.errors import Conflict
@@ -95,7 +96,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
                 audit_record(
                     organization=obj.organization,
                     actor=request.user,
-                    action="member.roles_set",
+                    action=Action.MEMBER_ROLES_SET,
                     target=obj,
                     before={"roles": before},
                     after={"roles": obj.role_names, "via": "admin"},

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason
 from core.mail import email_send_on_commit
@@ -46,7 +47,7 @@ def organization_get_or_create(*, slug: str, name: str | None = None) -> Organiz
     )
     if created:
         audit_record(
-            organization=org, action="organization.created", target=org, after={"slug": slug}
+            organization=org, action=Action.ORGANIZATION_CREATED, target=org, after={"slug": slug}
         )
     return org
 
@@ -87,7 +88,7 @@ def member_set_roles(
         audit_record(
             organization=organization,
             actor=by,
-            action="member.roles_set",
+            action=Action.MEMBER_ROLES_SET,
             target=membership,
             before={"roles": before},
             after={"roles": membership.role_names},
@@ -107,7 +108,7 @@ def token_create(
     audit_record(
         organization=membership.organization,
         actor=by or membership.user,
-        action="api_token.created",
+        action=Action.API_TOKEN_CREATED,
         target=token,
         after={"name": token.name, "prefix": prefix, "member": membership.user.username},
     )
@@ -122,7 +123,7 @@ def token_revoke(*, token: ApiToken, by) -> ApiToken:
         audit_record(
             organization=token.membership.organization,
             actor=by,
-            action="api_token.revoked",
+            action=Action.API_TOKEN_REVOKED,
             target=token,
             before={"active": True},
             after={"active": False},
@@ -143,7 +144,7 @@ def member_remove(*, membership: Membership, by=None) -> None:
     audit_record(
         organization=organization,
         actor=by,
-        action="member.removed",
+        action=Action.MEMBER_REMOVED,
         target=membership,
         object_label=username,
         before={"member": username, "roles": roles, "active": membership.is_active},
@@ -172,7 +173,7 @@ def member_set_active(*, membership: Membership, active: bool, by=None) -> Membe
     audit_record(
         organization=locked.organization,
         actor=by,
-        action="member.reactivated" if active else "member.deactivated",
+        action=Action.MEMBER_REACTIVATED if active else Action.MEMBER_DEACTIVATED,
         target=locked,
         object_label=locked.user.get_username(),
         before={"active": not active},
@@ -202,7 +203,7 @@ def invitation_create(
     audit_record(
         organization=membership.organization,
         actor=membership.user,
-        action="member.invited",
+        action=Action.MEMBER_INVITED,
         target=invitation,
         object_label=invitation.email,
         after={"email": invitation.email, "roles": invitation.roles},
@@ -249,7 +250,7 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
         audit_record(
             organization=locked.organization,
             actor=user,
-            action="member.invitation_declined",
+            action=Action.MEMBER_INVITATION_DECLINED,
             target=locked,
             object_label=locked.email,
         )
@@ -279,7 +280,7 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
     audit_record(
         organization=locked.organization,
         actor=user,
-        action="member.invitation_accepted",
+        action=Action.MEMBER_INVITATION_ACCEPTED,
         target=locked,
         object_label=locked.email,
         after={"member": user.get_username(), "roles": membership.role_names},

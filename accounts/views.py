@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.actions import Action
 from audit.services import audit_record
 from core import ratelimit
 from core.errors import Conflict
@@ -278,7 +279,7 @@ class PasswordChange(auth_views.PasswordChangeView):
         audit_record(
             organization=membership.organization if membership else None,
             actor=self.request.user,
-            action="user.password_changed",
+            action=Action.USER_PASSWORD_CHANGED,
             target=self.request.user,
             object_label=self.request.user.get_username(),
         )

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
@@ -252,7 +253,7 @@ def agent_records_create(*, membership, data: dict) -> Agent:
     audit_record(
         organization=organization,
         actor=membership.user,
-        action="agent.created",
+        action=Action.AGENT_CREATED,
         target=agent,
         after=_records_snapshot(agent),
     )
@@ -332,7 +333,7 @@ def agent_records_update(
         audit_record(
             organization=organization,
             actor=membership.user,
-            action="agent.updated",
+            action=Action.AGENT_UPDATED,
             target=locked,
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
@@ -418,7 +419,7 @@ def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessme
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="agent.risk_assessed",
+        action=Action.AGENT_RISK_ASSESSED,
         target=agent,
         after={"scope": scope, "subject": record.subject},
     )
@@ -443,7 +444,7 @@ def tool_permission_decide(*, agent: Agent, membership, permission_id, action: s
         audit_record(
             organization=agent.organization,
             actor=membership.user,
-            action="agent.permission_revoked",
+            action=Action.AGENT_PERMISSION_REVOKED,
             target=agent,
             before=before,
             after=None,
@@ -457,7 +458,7 @@ def tool_permission_decide(*, agent: Agent, membership, permission_id, action: s
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="agent.permission_reviewed",
+        action=Action.AGENT_PERMISSION_REVIEWED,
         target=agent,
         before={**before, "last_reviewed": old.isoformat() if old else None},
         after={**before, "last_reviewed": permission.last_reviewed.isoformat()},

@@ -1,3 +1,4 @@
+import re
 import time
 
 from django.conf import settings
@@ -13,8 +14,21 @@ DRAIN_MAX_SECONDS = 10.0
 _CHUNK = 64 * 1024
 
 
+def body_limit(path: str) -> int:
+    """The largest body this API path takes, in bytes: the first pattern of
+    `API_BODY_LIMITS` that matches the path, else `API_MAX_BODY_BYTES` (1 MiB)."""
+    for pattern, limit in settings.API_BODY_LIMITS:
+        if re.fullmatch(pattern, path):
+            return limit
+    return settings.API_MAX_BODY_BYTES
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n} bytes"
+
+
 class BodySizeLimitMiddleware:
-    """The API contract: a body over 1 MiB answers 413 before anything parses it."""
+    """The API contract: a body over the path's limit answers 413 before anything parses it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -25,11 +39,13 @@ class BodySizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            if length > settings.API_MAX_BODY_BYTES:
+            limit = body_limit(request.path)
+            if length > limit:
                 if length <= DRAIN_MAX_BYTES:
                     _drain(request, length)
                 return JsonResponse(
-                    {"detail": f"The body is {length} bytes; the limit is 1 MiB."}, status=413
+                    {"detail": f"The body is {length} bytes; the limit is {_size(limit)}."},
+                    status=413,
                 )
         return self.get_response(request)
 

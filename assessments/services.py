@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import can_edit_assessment
@@ -58,7 +59,7 @@ def assessment_create(*, membership, title: str, copy_from_last: bool = False) -
     audit_record(
         organization=organization,
         actor=membership.user,
-        action="assessment.created",
+        action=Action.ASSESSMENT_CREATED,
         target=assessment,
         after={
             "title": title,
@@ -127,7 +128,7 @@ def assessment_set_scores(
         audit_record(
             organization=assessment.organization,
             actor=membership.user,
-            action="assessment.scores_changed",
+            action=Action.ASSESSMENT_SCORES_CHANGED,
             target=assessment,
             before={k: before.get(k) for k in changed},
             after=changed,
@@ -161,7 +162,7 @@ def assessment_submit(*, assessment: Assessment, membership) -> Assessment:
     audit_record(
         organization=assessment.organization,
         actor=membership.user,
-        action="assessment.submitted",
+        action=Action.ASSESSMENT_SUBMITTED,
         target=assessment,
         before={"status": "draft"},
         after={

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.selectors import separation_reason
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
@@ -66,7 +67,7 @@ def gate_review(agent: Agent, phase: int, actor, why: str) -> bool:
         audit_record(
             organization=agent.organization,
             actor=actor,
-            action="gate.needs_review",
+            action=Action.GATE_NEEDS_REVIEW,
             target=agent,
             object_label=f"{agent.name} phase {phase}",
             before={"phase": phase, "state": "go"},
@@ -141,11 +142,11 @@ def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
         audit_record(
             organization=agent.organization,
             actor=membership.user,
-            action="gate.checklist_changed",
+            action=Action.GATE_CHECKLIST_CHANGED,
             target=agent,
             object_label=f"{agent.name} phase {phase}",
-            before=before,
-            after=after,
+            before={"phase": phase, "items": before},
+            after={"phase": phase, "items": after},
         )
         gate_review(agent, phase, membership.user, "checklist changed: " + ", ".join(after))
     return gate
@@ -254,7 +255,7 @@ def gate_decide(
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="gate.decided",
+        action=Action.GATE_DECIDED,
         target=agent,
         object_label=f"{agent.name} phase {phase}",
         before={"phase": phase, "state": gate.state},
@@ -268,7 +269,18 @@ def gate_decide(
     )
     if decision == "go" and phase == 4:
         # Read the row, not the caller's object: the first go on phase 4 starts stabilization.
-        Agent.objects.filter(pk=agent.pk, horizon="").update(horizon=Agent.Horizon.STABILIZATION)
+        started = Agent.objects.filter(pk=agent.pk, horizon="").update(
+            horizon=Agent.Horizon.STABILIZATION
+        )
+        if started:
+            audit_record(
+                organization=agent.organization,
+                actor=membership.user,
+                action=Action.AGENT_HORIZON_STARTED,
+                target=agent,
+                before={"horizon": None},
+                after={"horizon": Agent.Horizon.STABILIZATION.value, "phase": phase},
+            )
     return record
 
 
@@ -339,7 +351,7 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="prompt_version.posted",
+        action=Action.PROMPT_VERSION_POSTED,
         target=locked,
         before={"current_prompt": previous},
         after={

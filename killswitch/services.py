@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.selectors import separation_reason
+from audit.actions import Action, suspended
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
@@ -41,7 +42,7 @@ def _suspend(agent: Agent, *, kind: str, reason: str, actor, details=None) -> Su
     audit_record(
         organization=agent.organization,
         actor=actor,
-        action=f"agent.suspended.{kind}",
+        action=suspended(kind),
         target=agent,
         before={"state": "active"},
         after={"state": "suspended", "kind": kind, "reason": reason, "details": details},
@@ -85,7 +86,7 @@ def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Susp
             open_,
             actor=None,
             reason="Superseded by an automatic suspension",
-            action="agent.drill_superseded",
+            action=Action.AGENT_DRILL_SUPERSEDED,
             resume=False,
         )
     return _suspend(
@@ -94,7 +95,7 @@ def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Susp
 
 
 def _end_suspension(
-    agent: Agent, suspension: Suspension, *, actor, reason: str, action: str, resume: bool = True
+    agent: Agent, suspension: Suspension, *, actor, reason: str, action: Action, resume: bool = True
 ):
     now = timezone.now()
     suspension.ended_at = now
@@ -143,7 +144,7 @@ def agent_resume(*, agent: Agent, membership, reason) -> Agent:
             [ConflictReason("not_suspended", f"{locked.name} is active; nothing to resume.")],
         )
     _end_suspension(
-        locked, suspension, actor=membership.user, reason=reason, action="agent.resumed"
+        locked, suspension, actor=membership.user, reason=reason, action=Action.AGENT_RESUMED
     )
     locked.refresh_from_db()
     return locked
@@ -186,7 +187,7 @@ def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
             [ConflictReason("drill_ended", f"Ended at {drill.ended_at:%Y-%m-%d %H:%M} UTC.")],
         )
     _end_suspension(
-        locked, drill, actor=membership.user, reason="Drill ended", action="agent.drill_ended"
+        locked, drill, actor=membership.user, reason="Drill ended", action=Action.AGENT_DRILL_ENDED
     )
     return drill
 
@@ -218,7 +219,7 @@ def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token")
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="agent_token.created",
+        action=Action.AGENT_TOKEN_CREATED,
         target=agent,
         after={"name": token.name, "prefix": prefix},
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from agents.models import Agent
 from agents.selectors import separation_reason
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.mail import email_send_on_commit
@@ -74,7 +75,7 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
     audit_record(
         organization=agent.organization,
         actor=membership.user,
-        action="metrics.posted",
+        action=Action.METRICS_POSTED,
         target=agent,
         after={
             "snapshot": snapshot.pk,
@@ -298,7 +299,7 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
         audit_record(
             organization=agent.organization,
             actor=membership.user,
-            action="agent.thresholds_changed",
+            action=Action.AGENT_THRESHOLDS_CHANGED,
             target=agent,
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
@@ -375,7 +376,7 @@ def horizon_advance(*, agent: Agent, membership, rationale) -> HorizonDecision:
     audit_record(
         organization=locked.organization,
         actor=membership.user,
-        action="agent.horizon_advanced",
+        action=Action.AGENT_HORIZON_ADVANCED,
         target=locked,
         before={"horizon": locked.horizon},
         after={"horizon": target, "rationale": decision.rationale, "figures": decision.figures},

@@ -1,8 +1,7 @@
 """An agent's timeline: its audit entries told in words (record edits, checklist changes,
 decisions, prompt versions, suspensions, drills, tokens)."""
 
-import re
-
+from audit.actions import SUSPENDED, Action
 from audit.models import AuditEntry
 from gates.checklists import phases
 from gates.templatetags.gate_tags import review_reason
@@ -35,9 +34,6 @@ GUARDRAIL_LABELS = {
     "sequential_actions_before_confirmation": "Sequential actions before confirmation",
     "monthly_budget": "Monthly budget",
 }
-
-
-PHASE_IN_LABEL = re.compile(r" phase (\d)$")
 
 
 def _shown(value) -> str:
@@ -80,18 +76,18 @@ def timeline_item(entry: AuditEntry) -> dict:
     """One audit entry of the agent, in words."""
     before, after = entry.before or {}, entry.after or {}
     action = entry.action
-    match = PHASE_IN_LABEL.search(entry.object_label)
-    phase = after.get("phase") or (int(match.group(1)) if match else None)
+    phase = after.get("phase")
     item = {"entry": entry, "phase": phase, "lines": [], "kind": "records", "title": action}
-    if action == "agent.created":
+    if action == Action.AGENT_CREATED:
         item.update(title="Registered", kind="records")
         item["lines"] = [f"Owner: {after.get('owner', '—')}"]
-    elif action == "agent.updated":
+    elif action == Action.AGENT_UPDATED:
         item.update(title="Records edited", kind="records", lines=_record_changes(before, after))
-    elif action == "gate.checklist_changed":
+    elif action == Action.GATE_CHECKLIST_CHANGED:
         item.update(title=f"Phase {phase} checklist changed", kind="checklist")
-        for key in sorted(after, key=lambda k: ITEM_ORDER.get(k, len(ITEM_ORDER))):
-            new, old = after[key], before.get(key) or {}
+        new_items, old_items = after.get("items", {}), before.get("items", {})
+        for key in sorted(new_items, key=lambda k: ITEM_ORDER.get(k, len(ITEM_ORDER))):
+            new, old = new_items[key], old_items.get(key) or {}
             label = ITEM_LABELS.get(key, key)
             parts = []
             if new.get("met") != old.get("met"):
@@ -99,7 +95,7 @@ def timeline_item(entry: AuditEntry) -> dict:
             if new.get("evidence") != old.get("evidence"):
                 parts.append(f"evidence “{_shown(new.get('evidence'))}”")
             item["lines"].append(f"{label}: " + ", ".join(parts or ["unchanged"]))
-    elif action == "gate.decided":
+    elif action == Action.GATE_DECIDED:
         word = "Go" if after.get("decision") == "go" else "No-go"
         item.update(title=f"Phase {phase}: {word}", kind=f"decision-{after.get('decision')}")
         item["lines"] = [f"Rationale: {after.get('rationale', '')}"]
@@ -107,10 +103,10 @@ def timeline_item(entry: AuditEntry) -> dict:
             item["lines"].append(
                 "Unmet: " + "; ".join(ITEM_LABELS.get(k, k) for k in after["unmet_items"])
             )
-    elif action == "gate.needs_review":
+    elif action == Action.GATE_NEEDS_REVIEW:
         item.update(title=f"Phase {phase} needs review", kind="needs_review")
         item["lines"] = [f"Because {review_reason(after.get('why', ''))}."]
-    elif action == "prompt_version.posted":
+    elif action == Action.PROMPT_VERSION_POSTED:
         ships = after.get("ship")
         item.update(
             title=f"Prompt version {after.get('tag')} "
@@ -119,16 +115,16 @@ def timeline_item(entry: AuditEntry) -> dict:
         )
         if not ships and after.get("reasons"):
             item["lines"] = ["Refused: " + ", ".join(r.replace("_", " ") for r in after["reasons"])]
-    elif action.startswith("agent.suspended."):
-        kind = after.get("kind", action.rsplit(".", 1)[-1])
+    elif action in SUSPENDED.values():
+        kind = after.get("kind", "")
         title = {"drill": "Kill-switch drill started", "automatic": "Suspended automatically"}.get(
             kind, "Suspended"
         )
         item.update(title=title, kind="suspended")
         item["lines"] = [f"Reason: {after.get('reason', '')}"]
-    elif action == "agent.resumed":
+    elif action == Action.AGENT_RESUMED:
         item.update(title="Resumed", kind="resumed", lines=[f"Reason: {after.get('reason', '')}"])
-    elif action == "agent.drill_ended":
+    elif action == Action.AGENT_DRILL_ENDED:
         item.update(title="Kill-switch drill ended", kind="resumed")
         ttl = after.get("time_to_stop_s")
         item["lines"] = [
@@ -136,7 +132,14 @@ def timeline_item(entry: AuditEntry) -> dict:
             if ttl is not None
             else "Time to stop: the runtime never read the suspension"
         ]
-    elif action == "agent_token.created":
+    elif action == Action.AGENT_HORIZON_STARTED:
+        item.update(title="Stabilization started", kind="horizon")
+        item["lines"] = ["The go on phase 4 put the agent in production."]
+    elif action == Action.AGENT_HORIZON_ADVANCED:
+        item.update(
+            title=f"Horizon advanced to {after.get('horizon', '')}".rstrip(), kind="horizon"
+        )
+    elif action == Action.AGENT_TOKEN_CREATED:
         item.update(title="Runtime token created", kind="token")
         item["lines"] = [f"{after.get('name', '')} ({after.get('prefix', '')}…)"]
     return item

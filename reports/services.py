@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, InvalidInput
 
@@ -108,7 +109,7 @@ def report_request(*, membership, title=None, period_start=None, period_end=None
     audit_record(
         organization=organization,
         actor=membership.user,
-        action="report.requested",
+        action=Action.REPORT_REQUESTED,
         target=report,
         after={"title": title, "period_start": start.isoformat(), "period_end": end.isoformat()},
     )
@@ -137,7 +138,7 @@ def report_retry(*, report: Report, membership) -> Report:
     audit_record(
         organization=locked.organization,
         actor=membership.user,
-        action="report.retried",
+        action=Action.REPORT_RETRIED,
         target=locked,
         before={"status": "failed"},
         after={"status": "queued"},
@@ -217,7 +218,7 @@ def _store(*, report_id: int, attempt: int, pdf: bytes, pages: int) -> bool:
     audit_record(
         organization=report.organization,
         actor=None,
-        action="report.done",
+        action=Action.REPORT_DONE,
         target=report,
         after={"sha256": digest, "size": len(pdf), "pages": pages},
     )
@@ -261,7 +262,7 @@ def _mark_failed(report: Report, *, error: str, **audit_after) -> None:
     audit_record(
         organization=report.organization,
         actor=None,
-        action="report.failed",
+        action=Action.REPORT_FAILED,
         target=report,
         before={"status": report.status},
         after={"status": "failed", "error": error, **audit_after},

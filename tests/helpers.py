@@ -38,3 +38,8 @@ def go(agent, phase, assessor, approver):
 
 def state_of(agent, phase):
     return Gate.objects.get(agent=agent, phase=phase).state
+
+
+def worker_callbacks(callbacks) -> list:
+    """The on-commit callbacks of a change, without the audit trail's announcements."""
+    return [c for c in callbacks if not getattr(c, "audit_announcement", False)]

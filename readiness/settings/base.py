@@ -194,6 +194,12 @@ RATE_LIMIT_REPORTS = env.str("READINESS_RATE_REPORTS", default="20/3600")
 
 # The API contract: bodies over 1 MiB answer 413.
 API_MAX_BODY_BYTES = 1024 * 1024
+# (full-match path pattern, bytes) for the routes that take more than the default; the first
+# that matches wins. Results files from CI and trace exports are larger than a form.
+API_BODY_LIMITS: list[tuple[str, int]] = [
+    (r"/api/v1/agents/[^/]+/prompt-versions", 20 * 1024 * 1024),
+    (r"/api/v1/otlp/v1/traces", 5 * 1024 * 1024),
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Celery: Redis when REDIS_URL is set, else kombu's filesystem transport (no server needed).

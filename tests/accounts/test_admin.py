@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.services import token_create
 from assessments.models import Assessment
 from assessments.services import assessment_create, assessment_set_scores, assessment_submit
+from audit.actions import Action
 from audit.models import AuditEntry, ChainHead
 from audit.services import audit_record
 from tests.conftest import scores_of
@@ -53,7 +54,7 @@ def test_every_model_has_a_changelist(superuser_client, submitted, admin, model)
 
 
 def test_audit_entries_are_read_only(superuser_client, admin, org):
-    entry = audit_record(organization=org, actor=admin.user, action="x.y")
+    entry = audit_record(organization=org, actor=admin.user, action=Action.MEMBER_ROLES_SET)
     url = reverse("admin:audit_auditentry_change", args=[entry.pk])
 
     page = superuser_client.get(url)
@@ -69,7 +70,7 @@ def test_audit_entries_are_read_only(superuser_client, admin, org):
     assert delete.status_code == 403
     assert change.status_code == 403
     entry.refresh_from_db()
-    assert entry.action == "x.y"
+    assert entry.action == Action.MEMBER_ROLES_SET
 
 
 def test_submitted_assessment_is_read_only(superuser_client, submitted):

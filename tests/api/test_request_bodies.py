@@ -11,6 +11,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
 
 from api import middleware
+from api.middleware import body_limit
 from api.urls import api as ninja_api
 from assessments import services as assessment_services
 from audit.models import AuditEntry
@@ -157,10 +158,11 @@ def test_the_body_is_checked_after_token_tenancy_and_role(
 
 @pytest.mark.parametrize(("method", "template"), BODY_ROUTES, ids=map(_ids, BODY_ROUTES))
 def test_a_body_over_the_limit_is_413_before_anything_else(objects, method, template):
-    raw = '{"pad": "' + "x" * (1024 * 1024) + '"}'
+    path = path_of(template, objects)
+    raw = '{"pad": "' + "x" * body_limit(path) + '"}'
     anonymous = ApiClient(None)
     for content_type in ("application/json", "text/plain"):
-        response = send(anonymous, method, path_of(template, objects), raw, content_type)
+        response = send(anonymous, method, path, raw, content_type)
         assert response.status_code == 413
         assert set(response.json()) == {"detail"}
 

@@ -4,11 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.actions import Action
 from audit.models import AuditEntry
 from audit.services import audit_record
 
 
-def _record(org, actor, n, action="test.thing", label="thing"):
+def _record(org, actor, n, action=Action.AGENT_UPDATED, label="thing"):
     for i in range(n):
         audit_record(
             organization=org,
@@ -27,7 +28,7 @@ def test_admin_sees_own_entries_newest_first_and_not_other_organizations(
 ):
     # given entries in Acme and in Globex
     _record(org, admin.user, 3, label="acme-thing")
-    _record(other_org, other_assessor.user, 2, action="globex.secret", label="GLOBEX-SECRET")
+    _record(other_org, other_assessor.user, 2, action=Action.REPORT_DONE, label="GLOBEX-SECRET")
 
     # when Acme's admin opens the audit log
     response = client_for(admin).get("/audit/")
@@ -36,7 +37,7 @@ def test_admin_sees_own_entries_newest_first_and_not_other_organizations(
     assert response.status_code == 200
     html = response.content.decode()
     assert "GLOBEX-SECRET" not in html
-    assert "globex.secret" not in html
+    assert "report.done" not in html
     entries = list(response.context["page"])
     assert [e.object_label for e in entries] == ["acme-thing 2", "acme-thing 1", "acme-thing 0"]
     assert all(e.organization_id == org.pk for e in entries)
@@ -64,16 +65,16 @@ def test_non_admins_get_403(org, make_member, client_for, role):
 
 
 def test_filter_by_action_and_actor(admin, assessor, org, client_for):
-    _record(org, admin.user, 2, action="one.thing", label="by-ada")
-    _record(org, assessor.user, 2, action="two.thing", label="by-sam")
+    _record(org, admin.user, 2, action=Action.AGENT_CREATED, label="by-ada")
+    _record(org, assessor.user, 2, action=Action.AGENT_RISK_ASSESSED, label="by-sam")
     client = client_for(admin)
 
-    by_action = client.get("/audit/", {"action": "two.thing"})
+    by_action = client.get("/audit/", {"action": "agent.risk_assessed"})
     by_actor = client.get("/audit/", {"actor": "AD"})
 
-    assert {e.action for e in by_action.context["page"]} == {"two.thing"}
+    assert {e.action for e in by_action.context["page"]} == {"agent.risk_assessed"}
     assert {e.actor_label for e in by_actor.context["page"]} == {"ada"}
-    assert by_action.context["actions"] == ["one.thing", "two.thing"]
+    assert by_action.context["actions"] == ["agent.created", "agent.risk_assessed"]
 
 
 def test_pages_of_fifty(admin, org, client_for):
@@ -138,7 +139,6 @@ def test_the_audit_page_checks_only_its_own_organizations_chain(
 ):
     # given another organization with a long chain, one of whose entries is tampered with
     from accounts.services import token_create
-    from audit.models import AuditEntry
 
     for i in range(30):
         token_create(membership=other_assessor, name=f"t{i}")
@@ -155,7 +155,6 @@ def test_the_audit_page_checks_only_its_own_organizations_chain(
 
 def test_audit_verify_checks_the_chains_it_is_given(admin, other_assessor):
     from accounts.services import token_create
-    from audit.models import AuditEntry
     from audit.services import audit_verify, chain_name
 
     token_create(membership=other_assessor, name="t")

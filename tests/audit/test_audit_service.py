@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from audit import chain
+from audit.actions import Action
 from audit.models import AuditEntry, ChainHead
 from audit.services import audit_record, audit_verify, chain_name
 from tests.factories import OrganizationFactory, UserFactory
@@ -36,7 +37,7 @@ def record(organization, n: int, actor=None, **kwargs) -> AuditEntry:
     return audit_record(
         organization=organization,
         actor=actor,
-        action=f"thing.changed.{n}",
+        action=Action.METRICS_POSTED,
         before={"n": n - 1},
         after={"n": n},
         **kwargs,
@@ -97,7 +98,7 @@ def test_entry_records_who_what_target_before_and_after(acme, sam):
     entry = audit_record(
         organization=acme,
         actor=sam,
-        action="organization.renamed",
+        action=Action.ORGANIZATION_CREATED,
         target=acme,
         before={"name": "Acme"},
         after={"name": "Acme Robotics"},
@@ -105,7 +106,7 @@ def test_entry_records_who_what_target_before_and_after(acme, sam):
     entry = AuditEntry.objects.get(pk=entry.pk)
     assert entry.actor == sam
     assert entry.actor_label == "sam"
-    assert entry.action == "organization.renamed"
+    assert entry.action == Action.ORGANIZATION_CREATED
     assert entry.object_type == "accounts.Organization"
     assert entry.object_id == str(acme.pk)
     assert entry.object_label == "Acme Robotics"
@@ -124,7 +125,7 @@ def test_values_that_are_not_plain_json_are_stored_as_hashed(acme):
     # Given before/after holding a date, a decimal and a tuple
     entry = audit_record(
         organization=acme,
-        action="metrics.posted",
+        action=Action.METRICS_POSTED,
         before={"on": dt.date(2025, 1, 2), "cost": Decimal("1.50"), "pair": (1, 2)},
         after={"ratio": 0.1, "big": 10**20, "text": "naïve ✓"},
     )
@@ -143,7 +144,7 @@ def test_values_that_are_not_plain_json_are_stored_as_hashed(acme):
 def test_values_the_database_would_rewrite_keep_the_chain_valid(acme, value):
     # jsonb stores numbers as numeric (-0.0 reads back as 0.0, 1e16 as an integer), refuses
     # NUL characters, and neither backend stores NaN: audit_record normalises them first.
-    audit_record(organization=acme, action="metrics.posted", after={"delta": value})
+    audit_record(organization=acme, action=Action.METRICS_POSTED, after={"delta": value})
     assert audit_verify() == []
 
 

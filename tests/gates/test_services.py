@@ -360,7 +360,8 @@ def test_filling_a_checklist_stores_met_and_evidence_and_is_audited(agent, asses
     assert items["boundaries_documented"].evidence == "Draft only"
     entry = AuditEntry.objects.order_by("id").last()
     assert entry.action == "gate.checklist_changed"
-    assert set(entry.after) == {"owner_assigned", "boundaries_documented"}
+    assert entry.after["phase"] == 1
+    assert set(entry.after["items"]) == {"owner_assigned", "boundaries_documented"}
 
 
 @pytest.mark.parametrize(

@@ -143,6 +143,7 @@ def test_a_whole_journey_is_audited_in_order(agent, assessor, approver, operator
         "gate.decided",
         "gate.checklist_changed",
         "gate.decided",
+        "agent.horizon_started",
         "agent_token.created",
         "agent.suspended.drill",
         "agent.drill_ended",

@@ -7,6 +7,7 @@ import time_machine
 
 from reports import services
 from reports.models import Report
+from tests.helpers import worker_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_post_answers_202_queued_and_renders_only_in_a_worker(
         response = api.post("/api/v1/reports", {"title": "Board pack"})
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
-    assert len(callbacks) == 1
+    assert len(worker_callbacks(callbacks)) == 1
     report = Report.objects.get(pk=response.json()["id"])
     assert report.status == "queued"
     assert not report.file
@@ -74,7 +75,7 @@ def test_retry_only_a_failed_report(api, org, django_capture_on_commit_callbacks
         response = api.post(f"/api/v1/reports/{created['id']}/retry")
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
-    assert len(callbacks) == 1
+    assert len(worker_callbacks(callbacks)) == 1
 
 
 @pytest.mark.parametrize("suffix", ["", "/pdf", "/retry"])

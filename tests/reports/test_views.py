@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from reports import services, views
 from reports.models import Report
+from tests.helpers import worker_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_viewer_requests_a_report_and_is_taken_to_its_page(
     report = Report.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/reports/{report.pk}/"
-    assert len(callbacks) == 1
+    assert len(worker_callbacks(callbacks)) == 1
     assert report.status == "queued"
     assert not report.file
     assert (report.title, report.period_start, report.period_end) == ("Board pack", start, today)
@@ -421,7 +422,7 @@ def test_retrying_a_failed_report_queues_it_again(
     report.refresh_from_db()
     assert response.status_code == 302
     assert response["Location"] == f"/reports/{report.pk}/"
-    assert len(callbacks) == 1
+    assert len(worker_callbacks(callbacks)) == 1
     assert (report.status, report.error, report.progress) == ("queued", "", 0)
     assert report.snapshot == TINY_SNAPSHOT
     assert AuditEntry.objects.filter(action="report.retried").count() == 1

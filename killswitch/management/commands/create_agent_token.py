@@ -5,6 +5,7 @@ from django.utils.text import slugify
 
 from accounts.models import Organization
 from agents.selectors import agent_get
+from audit.actions import Action
 from audit.services import audit_record
 from killswitch.models import AgentToken
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             audit_record(
                 organization=org,
                 actor=None,
-                action="agent_token.created",
+                action=Action.AGENT_TOKEN_CREATED,
                 target=agent,
                 after={"name": token.name, "prefix": prefix, "via": "create_agent_token"},
             )
