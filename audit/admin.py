@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from core.admin_scoping import OrganizationScopedAdmin
 
-from .models import AuditEntry, ChainHead
+from .models import AuditCheckpoint, AuditEntry, ChainHead
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,6 +48,26 @@ class ChainHeadAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.none()
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    """Checkpoints cover every organization's chain: superusers only."""
+
+    list_display = ["created_at", "reason", "organization", "chains", "key_id", "name"]
+    list_filter = ["reason"]
+    search_fields = ["name"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="chains")
+    def chains(self, obj):
+        return len(obj.heads)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("organization")
         if request.user.is_superuser:
             return queryset
         return queryset.none()

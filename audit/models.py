@@ -39,6 +39,9 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(
+        max_length=16, blank=True, help_text="The audit key whose HMAC the hash is (its id)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -60,8 +63,8 @@ class AuditEntry(models.Model):
         raise RuntimeError("Audit entries are append-only.")
 
     def content(self) -> dict:
-        """What the hash covers (stable field names, ISO time)."""
-        return {
+        """What the hash covers (stable field names, ISO time; the key's id once signed)."""
+        content = {
             "chain": self.chain,
             "seq": self.seq,
             "organization": self.organization_id,
@@ -74,3 +77,41 @@ class AuditEntry(models.Model):
             "after": self.after,
             "created_at": self.created_at.isoformat(),
         }
+        if self.key_id:
+            content["key"] = self.key_id
+        return content
+
+
+class AuditCheckpoint(models.Model):
+    """A copy, for listing, of a checkpoint whose original lives outside the database (in
+    the `audit_checkpoints` storage): the chain heads as they were when it was taken. The
+    verifier trusts the stored file, never this row."""
+
+    class Reason(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COMMAND = "command", "manage.py audit_checkpoint"
+        REPORT = "report", "Board report"
+
+    name = models.CharField(max_length=200, unique=True, help_text="The file in the storage.")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set when only this organization's chain was checkpointed (a report).",
+    )
+    heads = models.JSONField(help_text="[{chain, seq, hash}] as checkpointed.")
+    key_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} checkpoint {self.created_at:%Y-%m-%d %H:%M}"
+
+    def head_of(self, chain: str) -> dict | None:
+        return next((h for h in self.heads if h.get("chain") == chain), None)

@@ -7,14 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from . import chain
+from . import chain, keys
 from .actions import Action
+from .chain import chain_name
 from .models import AuditEntry, ChainHead
 from .signals import entry_recorded
-
-
-def chain_name(organization_id: int | None) -> str:
-    return f"org:{organization_id}" if organization_id else "global"
 
 
 def audit_record(
@@ -41,6 +38,7 @@ def audit_record(
         object_id = object_id or str(target.pk)
         object_label = object_label or str(target)[:300]
     name = chain_name(organization.pk if organization is not None else None)
+    key_id, key = keys.current()
     with transaction.atomic():
         head, _ = ChainHead.objects.get_or_create(chain=name, defaults={"hash": chain.GENESIS})
         head = ChainHead.objects.select_for_update().get(pk=head.pk)
@@ -57,8 +55,9 @@ def audit_record(
             before=_jsonable(before),
             after=_jsonable(after),
             prev_hash=head.hash,
+            key_id=key_id,
         )
-        entry.hash = chain.entry_hash(entry.prev_hash, entry.content())
+        entry.hash = chain.entry_hash(entry.prev_hash, entry.content(), key)
         entry.save()
         head.seq = entry.seq
         head.hash = entry.hash
@@ -106,11 +105,22 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def audit_verify(chains: list[str] | None = None) -> list[tuple[str, AuditEntry | None, str]]:
-    """Check every chain, or only those named; return (chain, first broken entry, why) for
-    each chain that fails. The audit page checks its own organization's chain only, so its
-    time does not grow with the other organizations' chains."""
+def _links(entries) -> list[chain.ChainLink]:
+    return [
+        chain.ChainLink(e.pk, e.seq, e.prev_hash, e.hash, e.content(), e.key_id) for e in entries
+    ]
+
+
+def audit_verify(
+    chains: list[str] | None = None, *, start: dict[str, tuple[int, str]] | None = None
+) -> list[tuple[str, AuditEntry | None, str]]:
+    """Check every chain, or only those named: each entry's signature under the audit keys,
+    the links between entries, and that the head records the chain's end. Return (chain,
+    first broken entry, why) for each chain that fails. `start` maps a chain to the (seq,
+    hash) of a checkpointed entry to check from (the audit page's quick check); the entry
+    at that seq must still carry that hash."""
     failures = []
+    known_keys = keys.every()
     head_rows = ChainHead.objects.all()
     entry_chains = AuditEntry.objects.values_list("chain", flat=True).distinct()
     if chains is not None:
@@ -119,14 +129,21 @@ def audit_verify(chains: list[str] | None = None) -> list[tuple[str, AuditEntry 
     heads = {h.chain: h for h in head_rows}
     names = set(entry_chains) | set(heads)
     for name in sorted(names):
-        entries = list(AuditEntry.objects.filter(chain=name).order_by("seq"))
-        links = [chain.ChainLink(e.pk, e.seq, e.prev_hash, e.hash, e.content()) for e in entries]
-        broken = chain.first_broken(links)
+        from_ = (start or {}).get(name)
+        entries = AuditEntry.objects.filter(chain=name).order_by("seq")
+        if from_:
+            entries = entries.filter(seq__gte=from_[0])
+        entries = list(entries)
+        if from_ and (not entries or (entries[0].seq, entries[0].hash) != from_):
+            failures.append((name, entries[0] if entries else None, _not_checkpointed(from_)))
+            continue
+        links = _links(entries[1:] if from_ else entries)
+        broken = chain.first_broken(links, known_keys, start=from_)
         if broken is not None:
             link, why = broken
             failures.append((name, next(e for e in entries if e.pk == link.id), why))
             continue
-        last_seq, last_hash = (links[-1].seq, links[-1].hash) if links else (0, chain.GENESIS)
+        last_seq, last_hash = (entries[-1].seq, entries[-1].hash) if entries else (0, chain.GENESIS)
         head = heads.get(name)
         if head is not None and (head.seq, head.hash) != (last_seq, last_hash):
             failures.append(
@@ -138,3 +155,7 @@ def audit_verify(chains: list[str] | None = None) -> list[tuple[str, AuditEntry 
                 )
             )
     return failures
+
+
+def _not_checkpointed(pinned: tuple[int, str]) -> str:
+    return f"entry #{pinned[0]} is not the one checkpointed: the chain was rewritten or cut"

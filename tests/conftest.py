@@ -163,6 +163,14 @@ def redis_url():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_audit_checkpoints():
+    """Every test starts with an empty checkpoint storage (in memory in the test settings)."""
+    from django.core.files.storage import storages
+
+    storages._storages.pop("audit_checkpoints", None)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Every test starts with no request counted against the rate limits."""
     from django.core.cache import caches

@@ -34,13 +34,18 @@ def docker_compose() -> str:
 
 
 SECRET = "a-random-secret-key-for-the-compose-check-only-0123456789abcdef"
+AUDIT_KEY = "an-audit-key-for-the-compose-check-only-0123456789"
 
 
-def _compose(binary: str, *args: str, secret: str | None = SECRET):
+def _compose(
+    binary: str, *args: str, secret: str | None = SECRET, audit_key: str | None = AUDIT_KEY
+):
     # A clean environment, so a developer's own variables do not change the result.
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
     if secret is not None:
         env["DJANGO_SECRET_KEY"] = secret
+    if audit_key is not None:
+        env["AUDIT_HMAC_KEY"] = audit_key
     return subprocess.run(
         [binary, "-f", str(COMPOSE_FILE), *args],
         cwd=ROOT,
@@ -116,3 +121,22 @@ def test_compose_has_no_default_secret_key(docker_compose):
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
     assert "django-insecure" not in COMPOSE_FILE.read_text()
+
+
+def test_compose_has_no_default_audit_key(docker_compose):
+    # given a secret key but no AUDIT_HMAC_KEY
+    result = _compose(docker_compose, "config", "-q", audit_key=None)
+
+    # then docker-compose refuses the file and says what to set
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY" in result.stderr
+
+
+def test_compose_keeps_audit_checkpoints_on_a_volume_of_their_own(docker_compose):
+    result = _compose(docker_compose, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["AUDIT_HMAC_KEY"] == AUDIT_KEY
+        assert any("audit-checkpoints" in str(v) for v in services[name]["volumes"])

@@ -140,7 +140,28 @@ STORAGES = {
         "OPTIONS": env.json("DJANGO_STORAGE_OPTIONS", default={}),
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Audit checkpoints live outside the database: files on this machine by default, or any
+    # storage backend (an S3 bucket with object lock is the strong choice) by
+    # AUDIT_CHECKPOINT_STORAGE_BACKEND and AUDIT_CHECKPOINT_STORAGE_OPTIONS.
+    "audit_checkpoints": {
+        "BACKEND": env.str(
+            "AUDIT_CHECKPOINT_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json(
+            "AUDIT_CHECKPOINT_STORAGE_OPTIONS",
+            default={"location": str(VAR_DIR / "audit-checkpoints")},
+        ),
+    },
 }
+
+# The audit trail's HMAC key (docs/rules.md §6) lives outside the database. The current key
+# signs new entries and checkpoints; old keys (comma-separated), kept after a rotation,
+# still verify what they signed. The development settings generate one into var/; the
+# production settings refuse to start without one.
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+AUDIT_HMAC_OLD_KEYS = env.list("AUDIT_HMAC_OLD_KEYS", default=[])
+AUDIT_CHECKPOINT_SECONDS = env.float("READINESS_AUDIT_CHECKPOINT_SECONDS", default=3600.0)
 
 # Content security policy on every page: scripts only from our own static files (no inline
 # script anywhere); styles from ours plus inline style attributes (progress bars, htmx's
@@ -267,6 +288,7 @@ REPORT_STALE_MINUTES = env.int("READINESS_REPORT_STALE_MINUTES", default=10)
 REPORT_STALE_CHECK_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
     "reports-fail-stale": {
         "task": "reports.fail_stale",
         "schedule": REPORT_STALE_CHECK_SECONDS,

@@ -20,5 +20,6 @@ def _local_secret(name: str) -> str:
 
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _local_secret("secret-key")
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="") or _local_secret("audit-hmac-key")
 # The README's fixed demo passwords, for `make run` on a loopback HOST only (seed_demo).
 DEMO_PUBLISHED_PASSWORDS = True

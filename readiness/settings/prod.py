@@ -15,6 +15,16 @@ if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or SECRET_KEY.startswith("django-inse
         + (f"{len(SECRET_KEY)} long" if SECRET_KEY else "not set")
         + "). Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
+MIN_AUDIT_KEY_LENGTH = 32
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+if len(AUDIT_HMAC_KEY) < MIN_AUDIT_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"AUDIT_HMAC_KEY must be set in production to a random string of at least "
+        f"{MIN_AUDIT_KEY_LENGTH} characters, kept outside the database (it is "
+        + (f"{len(AUDIT_HMAC_KEY)} long" if AUDIT_HMAC_KEY else "not set")
+        + "): it signs the audit trail. Make one with: "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost"])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,7 +10,10 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # In memory, emptied before each test (tests/conftest.py), so no test sees another's.
+    "audit_checkpoints": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
+AUDIT_HMAC_KEY = "test-audit-key-" + "x" * 32
 AXES_ENABLED = True
 # Messages published by tests go nowhere (the integration tests pass a real redis connection
 # explicitly): never into var/celery/, where a developer's `make run` worker would pick them up.
@@ -22,6 +25,8 @@ ALLOWED_HOSTS = ["*"]
 # The demo's published passwords, as for `make run` (tests pick a HOST); no logins file.
 DEMO_PUBLISHED_PASSWORDS = True
 DEMO_LOGINS_FILE = None
+# Webhook tests deliver to receivers on the loopback only.
+WEBHOOK_ALLOW_LOOPBACK = True
 
 # A file test database (not :memory:), so threads and a real Celery worker process in the
 # integration tests see the same data.

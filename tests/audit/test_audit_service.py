@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -59,7 +60,9 @@ def test_entries_of_one_organization_form_a_chain_from_genesis(acme, sam):
     # And each hash covers the stored content (as read back from the database)
     for entry in entries:
         stored = AuditEntry.objects.get(pk=entry.pk)
-        assert stored.hash == chain.entry_hash(stored.prev_hash, stored.content())
+        key = settings.AUDIT_HMAC_KEY
+        assert stored.key_id == chain.key_id(key)
+        assert stored.hash == chain.entry_hash(stored.prev_hash, stored.content(), key)
     # And the chain's head records the last entry
     head = ChainHead.objects.get(chain=f"org:{acme.pk}")
     assert (head.seq, head.hash) == (3, entries[2].hash)
@@ -227,13 +230,29 @@ def test_entry_moved_to_another_organization_is_reported(acme, globex):
     assert (name, entry.pk) == (f"org:{acme.pk}", entries[1].pk)
 
 
-def test_rewritten_and_rehashed_entry_breaks_the_next_link(acme):
-    # Given entry #2 rewritten with a fresh hash, but #3 still pointing at the old one
+def test_rewritten_entry_rehashed_without_the_key_is_caught_by_its_signature(acme):
+    # Given entry #2 rewritten with a fresh plain hash by someone without the audit key
     entries = [record(acme, n) for n in (1, 2, 3)]
     tampered = AuditEntry.objects.get(pk=entries[1].pk)
     tampered.after = {"n": 999}
     AuditEntry.objects.filter(pk=tampered.pk).update(
         after=tampered.after, hash=chain.entry_hash(tampered.prev_hash, tampered.content())
+    )
+    # Then #2 itself is reported: its signature does not hold
+    ((_, entry, why),) = audit_verify()
+    assert entry.pk == entries[1].pk
+    assert "signature" in why
+
+
+def test_rewritten_and_resigned_entry_breaks_the_next_link(acme):
+    # Given entry #2 rewritten and signed again with the key, but #3 still pointing at it
+    entries = [record(acme, n) for n in (1, 2, 3)]
+    tampered = AuditEntry.objects.get(pk=entries[1].pk)
+    tampered.after = {"n": 999}
+    key = settings.AUDIT_HMAC_KEY
+    AuditEntry.objects.filter(pk=tampered.pk).update(
+        after=tampered.after,
+        hash=chain.entry_hash(tampered.prev_hash, tampered.content(), key),
     )
     # Then #3 is reported, by its previous-hash
     ((_, entry, why),) = audit_verify()
