@@ -72,76 +72,133 @@ def _record_changes(before: dict, after: dict) -> list[str]:
     return lines
 
 
+def _records(before, after, phase) -> dict:
+    return {"title": "Records edited", "kind": "records", "lines": _record_changes(before, after)}
+
+
+def _registered(before, after, phase) -> dict:
+    return {
+        "title": "Registered",
+        "kind": "records",
+        "lines": [f"Owner: {after.get('owner', '—')}"],
+    }
+
+
+def _checklist(before, after, phase) -> dict:
+    lines = []
+    new_items, old_items = after.get("items", {}), before.get("items", {})
+    for key in sorted(new_items, key=lambda k: ITEM_ORDER.get(k, len(ITEM_ORDER))):
+        new, old = new_items[key], old_items.get(key) or {}
+        parts = []
+        if new.get("met") != old.get("met"):
+            parts.append("met" if new.get("met") else "not met")
+        if new.get("evidence") != old.get("evidence"):
+            parts.append(f"evidence “{_shown(new.get('evidence'))}”")
+        lines.append(f"{ITEM_LABELS.get(key, key)}: " + ", ".join(parts or ["unchanged"]))
+    return {"title": f"Phase {phase} checklist changed", "kind": "checklist", "lines": lines}
+
+
+def _decided(before, after, phase) -> dict:
+    word = "Go" if after.get("decision") == "go" else "No-go"
+    lines = [f"Rationale: {after.get('rationale', '')}"]
+    if after.get("unmet_items"):
+        lines.append("Unmet: " + "; ".join(ITEM_LABELS.get(k, k) for k in after["unmet_items"]))
+    return {
+        "title": f"Phase {phase}: {word}",
+        "kind": f"decision-{after.get('decision')}",
+        "lines": lines,
+    }
+
+
+def _needs_review(before, after, phase) -> dict:
+    return {
+        "title": f"Phase {phase} needs review",
+        "kind": "needs_review",
+        "lines": [f"Because {review_reason(after.get('why', ''))}."],
+    }
+
+
+def _prompt(before, after, phase) -> dict:
+    ships = after.get("ship")
+    lines = []
+    if not ships and after.get("reasons"):
+        lines = ["Refused: " + ", ".join(r.replace("_", " ") for r in after["reasons"])]
+    return {
+        "title": f"Prompt version {after.get('tag')} "
+        + ("posted: may ship" if ships else "posted: may not ship"),
+        "kind": "prompt",
+        "lines": lines,
+    }
+
+
+def _suspended(before, after, phase) -> dict:
+    titles = {"drill": "Kill-switch drill started", "automatic": "Suspended automatically"}
+    return {
+        "title": titles.get(after.get("kind", ""), "Suspended"),
+        "kind": "suspended",
+        "lines": [f"Reason: {after.get('reason', '')}"],
+    }
+
+
+def _resumed(before, after, phase) -> dict:
+    return {"title": "Resumed", "kind": "resumed", "lines": [f"Reason: {after.get('reason', '')}"]}
+
+
+def _drill_ended(before, after, phase) -> dict:
+    ttl = after.get("time_to_stop_s")
+    line = (
+        f"Time to stop: {ttl:.1f} s"
+        if ttl is not None
+        else "Time to stop: the runtime never read the suspension"
+    )
+    return {"title": "Kill-switch drill ended", "kind": "resumed", "lines": [line]}
+
+
+def _horizon_started(before, after, phase) -> dict:
+    return {
+        "title": "Stabilization started",
+        "kind": "horizon",
+        "lines": ["The go on phase 4 put the agent in production."],
+    }
+
+
+def _horizon_advanced(before, after, phase) -> dict:
+    return {"title": f"Horizon advanced to {after.get('horizon', '')}".rstrip(), "kind": "horizon"}
+
+
+def _token(before, after, phase) -> dict:
+    return {
+        "title": "Runtime token created",
+        "kind": "token",
+        "lines": [f"{after.get('name', '')} ({after.get('prefix', '')}…)"],
+    }
+
+
+TOLD = {
+    Action.AGENT_CREATED: _registered,
+    Action.AGENT_UPDATED: _records,
+    Action.GATE_CHECKLIST_CHANGED: _checklist,
+    Action.GATE_DECIDED: _decided,
+    Action.GATE_NEEDS_REVIEW: _needs_review,
+    Action.PROMPT_VERSION_POSTED: _prompt,
+    **dict.fromkeys(SUSPENDED.values(), _suspended),
+    Action.AGENT_RESUMED: _resumed,
+    Action.AGENT_DRILL_ENDED: _drill_ended,
+    Action.AGENT_HORIZON_STARTED: _horizon_started,
+    Action.AGENT_HORIZON_ADVANCED: _horizon_advanced,
+    Action.AGENT_TOKEN_CREATED: _token,
+}
+
+
 def timeline_item(entry: AuditEntry) -> dict:
-    """One audit entry of the agent, in words."""
+    """One audit entry of the agent, in words (an action without words shows its label)."""
     before, after = entry.before or {}, entry.after or {}
-    action = entry.action
     phase = after.get("phase")
-    item = {"entry": entry, "phase": phase, "lines": [], "kind": "records", "title": action}
-    if action == Action.AGENT_CREATED:
-        item.update(title="Registered", kind="records")
-        item["lines"] = [f"Owner: {after.get('owner', '—')}"]
-    elif action == Action.AGENT_UPDATED:
-        item.update(title="Records edited", kind="records", lines=_record_changes(before, after))
-    elif action == Action.GATE_CHECKLIST_CHANGED:
-        item.update(title=f"Phase {phase} checklist changed", kind="checklist")
-        new_items, old_items = after.get("items", {}), before.get("items", {})
-        for key in sorted(new_items, key=lambda k: ITEM_ORDER.get(k, len(ITEM_ORDER))):
-            new, old = new_items[key], old_items.get(key) or {}
-            label = ITEM_LABELS.get(key, key)
-            parts = []
-            if new.get("met") != old.get("met"):
-                parts.append("met" if new.get("met") else "not met")
-            if new.get("evidence") != old.get("evidence"):
-                parts.append(f"evidence “{_shown(new.get('evidence'))}”")
-            item["lines"].append(f"{label}: " + ", ".join(parts or ["unchanged"]))
-    elif action == Action.GATE_DECIDED:
-        word = "Go" if after.get("decision") == "go" else "No-go"
-        item.update(title=f"Phase {phase}: {word}", kind=f"decision-{after.get('decision')}")
-        item["lines"] = [f"Rationale: {after.get('rationale', '')}"]
-        if after.get("unmet_items"):
-            item["lines"].append(
-                "Unmet: " + "; ".join(ITEM_LABELS.get(k, k) for k in after["unmet_items"])
-            )
-    elif action == Action.GATE_NEEDS_REVIEW:
-        item.update(title=f"Phase {phase} needs review", kind="needs_review")
-        item["lines"] = [f"Because {review_reason(after.get('why', ''))}."]
-    elif action == Action.PROMPT_VERSION_POSTED:
-        ships = after.get("ship")
-        item.update(
-            title=f"Prompt version {after.get('tag')} "
-            + ("posted: may ship" if ships else "posted: may not ship"),
-            kind="prompt",
-        )
-        if not ships and after.get("reasons"):
-            item["lines"] = ["Refused: " + ", ".join(r.replace("_", " ") for r in after["reasons"])]
-    elif action in SUSPENDED.values():
-        kind = after.get("kind", "")
-        title = {"drill": "Kill-switch drill started", "automatic": "Suspended automatically"}.get(
-            kind, "Suspended"
-        )
-        item.update(title=title, kind="suspended")
-        item["lines"] = [f"Reason: {after.get('reason', '')}"]
-    elif action == Action.AGENT_RESUMED:
-        item.update(title="Resumed", kind="resumed", lines=[f"Reason: {after.get('reason', '')}"])
-    elif action == Action.AGENT_DRILL_ENDED:
-        item.update(title="Kill-switch drill ended", kind="resumed")
-        ttl = after.get("time_to_stop_s")
-        item["lines"] = [
-            f"Time to stop: {ttl:.1f} s"
-            if ttl is not None
-            else "Time to stop: the runtime never read the suspension"
-        ]
-    elif action == Action.AGENT_HORIZON_STARTED:
-        item.update(title="Stabilization started", kind="horizon")
-        item["lines"] = ["The go on phase 4 put the agent in production."]
-    elif action == Action.AGENT_HORIZON_ADVANCED:
-        item.update(
-            title=f"Horizon advanced to {after.get('horizon', '')}".rstrip(), kind="horizon"
-        )
-    elif action == Action.AGENT_TOKEN_CREATED:
-        item.update(title="Runtime token created", kind="token")
-        item["lines"] = [f"{after.get('name', '')} ({after.get('prefix', '')}…)"]
+    item = {"entry": entry, "phase": phase, "lines": [], "kind": "records"}
+    item["title"] = Action(entry.action).label if entry.action in Action.values else entry.action
+    tell = TOLD.get(entry.action)
+    if tell is not None:
+        item.update(tell(before, after, phase))
     return item
 
 
