@@ -85,3 +85,13 @@ def invitation_list_of(*, organization: Organization) -> list[Invitation]:
             expires_at__gt=timezone.now(),
         ).select_related("invited_by")
     )
+
+
+def api_token_by_key(*, raw: str) -> ApiToken | None:
+    """The live API token with this value, with its membership (None when revoked, unknown
+    or its membership is deactivated)."""
+    return (
+        ApiToken.objects.select_related("membership__organization", "membership__user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, membership__is_active=True)
+        .first()
+    )

@@ -286,3 +286,13 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
         after={"member": user.get_username(), "roles": membership.role_names},
     )
     return membership
+
+
+TOKEN_TOUCH_SECONDS = 60
+
+
+def token_touch(*, token: ApiToken, now) -> None:
+    """Record that the token was used, at most once a minute (not audited: an observation)."""
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() > TOKEN_TOUCH_SECONDS:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

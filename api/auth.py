@@ -15,9 +15,12 @@ from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from accounts.models import ApiToken, hash_token
+from accounts.selectors import api_token_by_key
+from accounts.services import token_touch
 from core.ratelimit import RateLimited, limit
 from killswitch.models import AgentToken
+from killswitch.selectors import runtime_token_by_key
+from killswitch.services import agent_token_touch
 
 # Path parameter name -> function(organization, raw id) returning the object or raising Http404.
 TENANT_LOOKUPS: dict[str, Callable] = {}
@@ -78,11 +81,7 @@ class MemberToken(HttpBearer):
     def authenticate(self, request, token):
         if not token:
             return None
-        api_token = (
-            ApiToken.objects.select_related("membership__organization", "membership__user")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True, membership__is_active=True)
-            .first()
-        )
+        api_token = api_token_by_key(raw=token)
         if api_token is None:
             agent_token = runtime_token_get(token)
             return None if agent_token is None else self.authenticate_runtime(request, agent_token)
@@ -95,9 +94,7 @@ class MemberToken(HttpBearer):
             rate=settings.RATE_LIMIT_API,
             detail=API_LIMITED,
         )
-        now = timezone.now()
-        if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        token_touch(token=api_token, now=timezone.now())
         membership = api_token.membership
         request.membership = membership
         resolve_path_objects(request, membership.organization)
@@ -136,20 +133,13 @@ class AgentRuntimeToken(MemberToken):
             raise HttpError(403, RUNTIME_TOKEN_DENIED)
         if path_agent.pk != agent.pk:
             raise HttpError(404, "Not found.")
-        now = timezone.now()
-        last = agent_token.last_used_at
-        if last is None or (now - last).total_seconds() > 60:
-            AgentToken.objects.filter(pk=agent_token.pk).update(last_used_at=now)
+        agent_token_touch(token=agent_token, now=timezone.now())
         return agent_token
 
 
 def runtime_token_get(raw: str) -> AgentToken | None:
     """The agent runtime token with this value, unless revoked."""
-    return (
-        AgentToken.objects.select_related("agent__organization")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
+    return runtime_token_by_key(raw=raw)
 
 
 def resolve_path_objects(request, organization) -> None:

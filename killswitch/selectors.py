@@ -2,9 +2,10 @@
 
 from django.http import Http404
 
+from accounts.models import hash_token
 from agents.models import Agent
 
-from .models import Suspension
+from .models import AgentToken, Suspension
 
 
 def open_suspension(*, agent: Agent) -> Suspension | None:
@@ -28,3 +29,12 @@ def drill_get(*, agent: Agent, pk) -> Suspension:
     if drill is None:
         raise Http404("No such drill.")
     return drill
+
+
+def runtime_token_by_key(*, raw: str) -> AgentToken | None:
+    """The agent runtime token with this value, with its agent, unless revoked."""
+    return (
+        AgentToken.objects.select_related("agent__organization")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )

@@ -224,3 +224,10 @@ def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token")
         after={"name": token.name, "prefix": prefix},
     )
     return token, raw
+
+
+def agent_token_touch(*, token: AgentToken, now) -> None:
+    """Record that the runtime token was used, at most once a minute (not audited)."""
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() > 60:
+        AgentToken.objects.filter(pk=token.pk).update(last_used_at=now)
