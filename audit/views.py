@@ -10,7 +10,7 @@ from core.roles import can_view_audit_log
 from core.tenancy import member_required
 
 from .checkpoints import latest_pin
-from .models import AuditEntry
+from .selectors import audit_actions, audit_entries
 from .services import audit_verify, chain_name
 
 AUDIT_PAGE_SIZE = 50
@@ -27,17 +27,11 @@ def _compact(value) -> str:
 @member_required(allow=can_view_audit_log)
 def audit_log(request):
     organization = request.membership.organization
-    entries = AuditEntry.objects.filter(organization=organization)
-    actions = list(entries.order_by("action").values_list("action", flat=True).distinct())
+    actions = audit_actions(organization=organization)
     action = request.GET.get("action", "").strip()
     actor = request.GET.get("actor", "").strip()
-    if action:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor_label__icontains=actor)
-    page = Paginator(entries.order_by("-created_at", "-id"), AUDIT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    entries = audit_entries(organization=organization, action=action, actor=actor)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for entry in page.object_list:
         entry.before_json = _compact(entry.before)
