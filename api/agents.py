@@ -9,7 +9,7 @@ resolve within the token's organization (404) before the role (403) and the body
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
@@ -271,11 +271,7 @@ def _with_records(agents: list[Agent]) -> list[Agent]:
         "escalation_paths__owner",
         "tool_permissions",
         "created_by",
-        Prefetch(
-            "suspensions",
-            queryset=Suspension.objects.filter(ended_at__isnull=True),
-            to_attr="open_suspensions",
-        ),
+        killswitch_selectors.open_suspensions_prefetch(),
     )
     return agents
 

@@ -13,6 +13,7 @@ from pydantic import Field, StrictStr, WithJsonSchema
 
 from core.roles import can_advance_horizon, can_change_thresholds, can_post_metrics
 from outcomes import metrics
+from outcomes import selectors as outcomes_selectors
 from outcomes import services as outcome_services
 from outcomes.models import MetricSnapshot
 
@@ -138,9 +139,7 @@ def metrics_post(request, agent_id: str, payload: SnapshotIn):
 def metrics_list(request, agent_id: str, params: Query[PageIn]):
     """The agent's snapshots, latest period first, 50 a page."""
     offset, limit = paginate(params.page)
-    qs = MetricSnapshot.objects.filter(agent=request.tenant_objects["agent_id"]).order_by(
-        "-period_end", "-id"
-    )
+    qs = outcomes_selectors.snapshot_queryset(agent=request.tenant_objects["agent_id"])
     return {"items": [snapshot_out(s) for s in qs[offset : offset + limit]], "count": qs.count()}
 
 

@@ -1,5 +1,6 @@
 """Reads of the kill switch: an agent's suspensions and drills."""
 
+from django.db.models import Prefetch
 from django.http import Http404
 
 from accounts.models import hash_token
@@ -37,4 +38,11 @@ def runtime_token_by_key(*, raw: str) -> AgentToken | None:
         AgentToken.objects.select_related("agent__organization")
         .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
+    )
+
+
+def open_suspensions_prefetch(to_attr: str = "open_suspensions"):
+    """A Prefetch of each agent's open suspension (at most one), for lists of agents."""
+    return Prefetch(
+        "suspensions", queryset=Suspension.objects.filter(ended_at__isnull=True), to_attr=to_attr
     )
