@@ -15,6 +15,8 @@ from assessments import charts
 from outcomes import charts as outcomes_charts
 from outcomes import metrics
 
+from . import rules
+
 STATIC_SCHEME = "static:"
 PRINT_CSS = "reports/print.css"
 
@@ -95,18 +97,59 @@ def outcome_charts(snapshot: dict) -> list[dict]:
                     points, thresholds, chart_id=f"report-rates-{index}", width=680
                 ),
                 "baseline": outcomes_charts.baseline_chart(
-                    points, chart_id=f"report-baseline-{index}", width=680
+                    points,
+                    chart_id=f"report-baseline-{index}",
+                    width=680,
+                    currency=snapshot.get("currency") or "",
                 ),
             }
         )
     return charts_per_agent
 
 
+INCIDENTS = ("suspension_manual", "suspension_automatic", "resume", "no_go")
+
+
+def upgraded(snapshot: dict) -> dict:
+    """A snapshot of an older version with what this renderer reads, derived from what it
+    froze (version 1 kept the figures and the series, not the baseline apart, the risks, the
+    currency or the audit head). The stored snapshot is never changed."""
+    if snapshot.get("version", 1) >= 2:
+        return snapshot
+    out = {**snapshot, "currency": snapshot.get("currency") or "USD"}
+    outcomes = []
+    for outcome in snapshot.get("outcomes", []):
+        latest = (outcome.get("series") or [{}])[-1]
+        o = {
+            **outcome,
+            "avg_cycle_time_s": latest.get("avg_cycle_time_s"),
+            "baseline": {
+                "error_rate": latest.get("baseline_error_rate"),
+                "cost_per_case": latest.get("baseline_cost_per_case"),
+                "cycle_time_s": latest.get("baseline_cycle_time_s"),
+            },
+        }
+        o["risks"] = rules.outcome_risks(
+            figures=o.get("figures", {}),
+            baseline=o["baseline"],
+            avg_cycle_time_s=o["avg_cycle_time_s"],
+            thresholds=o.get("thresholds", {}),
+        )
+        outcomes.append(o)
+    out["outcomes"] = outcomes
+    return out
+
+
 def report_html(snapshot: dict) -> str:
+    snapshot = upgraded(snapshot)
+    anomalies = snapshot.get("anomalies", [])
     context = {
         "s": snapshot,
         "requested_at": _date(snapshot["requested_at"]),
         "outcome_charts": outcome_charts(snapshot),
+        "incidents": [e for e in anomalies if e["kind"] in INCIDENTS],
+        "drills": sum(1 for e in anomalies if e["kind"] == "suspension_drill"),
+        "risk_agents": sum(1 for o in snapshot.get("outcomes", []) if o.get("risks")),
         **chart_context(snapshot),
     }
     return render_to_string("reports/pdf/report.html", context)

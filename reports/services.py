@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.checkpoints import audit_checkpoint
+from audit.models import AuditCheckpoint
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, InvalidInput
 
@@ -185,11 +187,23 @@ def report_render(*, report_id: int) -> Report | None:
             report.snapshot, lambda p, s: _set_progress(report_id, attempt, p, s)
         )
         _set_progress(report_id, attempt, 90, "Storing the PDF")
-        _store(report_id=report_id, attempt=attempt, pdf=pdf, pages=pages)
+        stored = _store(report_id=report_id, attempt=attempt, pdf=pdf, pages=pages)
     except Exception as exc:
         report_fail(report_id=report_id, error=_failure_message(exc), attempt=attempt)
         raise
+    if stored:
+        _checkpoint(report)
     return Report.objects.get(pk=report_id)
+
+
+def _checkpoint(report: Report) -> None:
+    """Every board report checkpoints its organization's audit chain outside the database
+    (docs/rules.md §6), after its own `report.done` entry has committed. A storage failure
+    is logged, not the report's: the hourly checkpoint takes over."""
+    try:
+        audit_checkpoint(reason=AuditCheckpoint.Reason.REPORT, organization=report.organization)
+    except Exception:
+        logger.exception("Could not checkpoint the audit chain after report %s", report.pk)
 
 
 @transaction.atomic

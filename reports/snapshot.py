@@ -16,12 +16,16 @@ from gates.checklists import phases
 from gates.models import ChecklistItem, GateDecision
 from gates.selectors import agent_list, readiness_facts
 from killswitch import rules as killswitch_rules
-from killswitch.models import Suspension
 from outcomes import metrics
 from outcomes.models import AgentThresholds, MetricSnapshot
+from outcomes.selectors import short_stabilizations
 from outcomes.services import THRESHOLD_FIELDS
 
-SNAPSHOT_VERSION = 1
+from . import rules, summary, wording
+
+# 2: currency, the audit chain head, raw figures with the baseline, risks, the board's asks,
+# resumes in the anomaly log and the verdict's change (version 1 had preformatted figures).
+SNAPSHOT_VERSION = 2
 
 
 def _iso(value) -> str | None:
@@ -68,12 +72,32 @@ def _assessment(assessment) -> dict | None:
     }
 
 
+def _production_since(organization) -> dict[int, datetime]:
+    """Per agent, when phase 4 went to go for its current run in production: the first go
+    after its last no-go (as outcomes.services.production_since, for every agent at once)."""
+    since: dict[int, datetime | None] = {}
+    rows = (
+        GateDecision.objects.filter(gate__agent__organization=organization, gate__phase=4)
+        .order_by("decided_at", "id")
+        .values_list("gate__agent_id", "decision", "decided_at")
+    )
+    for agent_id, decision, decided_at in rows:
+        if decision == "no_go":
+            since[agent_id] = None
+        elif since.get(agent_id) is None:
+            since[agent_id] = decided_at
+    return {agent_id: at for agent_id, at in since.items() if at is not None}
+
+
 def _agents(organization, now) -> list[dict]:
+    production_since = _production_since(organization)
     readiness = readiness_facts(organization=organization)
     due = agent_rules.reassessment_due(readiness, now)
     definitions = phases()
     out = []
-    for agent in agent_list(organization=organization):
+    agents = agent_list(organization=organization)
+    short = short_stabilizations(agents=agents)  # below 8 weeks, with the reason recorded
+    for agent in agents:
         gates = list(agent.gates.all())
         states = {g.phase: g.state for g in gates}
         phase = agent_rules.agent_phase(states)
@@ -91,6 +115,8 @@ def _agents(organization, now) -> list[dict]:
                 "drill": killswitch_rules.drill_flag(agent.last_drill_at, now),
                 "last_drill_at": _iso(agent.last_drill_at),
                 "reassessment_due": in_production and due,
+                "production_since": _iso(production_since.get(agent.pk)) if in_production else None,
+                "short_stabilization": short.get(agent.pk),
                 "latest_decision": _latest_decision(gates),
                 "gates": [
                     {
@@ -135,13 +161,10 @@ def _unmet_items(organization) -> dict[int, list[dict]]:
     return out
 
 
-def _pct(value: float | None) -> str | None:
-    return None if value is None else f"{value:.1%}"
-
-
 def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
-    """Per agent, the latest snapshot whose period ends within the report's period, with its
-    figures against the human baseline."""
+    """Per agent, the latest snapshot whose period ends within the report's period: its figures
+    (fractions, None where a denominator is zero), the human baseline it carries, its series
+    and thresholds for the charts, and its risks (reports.rules.outcome_risks)."""
     latest: dict[int, MetricSnapshot] = {}
     series: dict[int, list[dict]] = {}
     rows = (
@@ -167,96 +190,26 @@ def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
     defaults = asdict(metrics.Thresholds())
     out = []
     for snapshot in latest.values():
-        values = snapshot.values()
-        f = metrics.derived_figures(values)
-        cost = f["cost_per_resolved_case"]
-        headline = []
-        if f["task_completion_rate"] is not None:
-            headline.append(f"{f['task_completion_rate']:.0%} of tasks completed")
-        if f["cost_reduction"] is not None:
-            word = "cheaper" if f["cost_reduction"] >= 0 else "dearer"
-            headline.append(f"{abs(f['cost_reduction']):.0%} {word} per case than people")
-        if f["cycle_time_reduction"] is not None:
-            word = "faster" if f["cycle_time_reduction"] >= 0 else "slower"
-            headline.append(f"{abs(f['cycle_time_reduction']):.0%} {word}")
-        out.append(
-            {
-                "agent": snapshot.agent.name,
-                "period_start": snapshot.period_start.isoformat(),
-                "period_end": snapshot.period_end.isoformat(),
-                "tasks": snapshot.tasks,
-                "figures": f,
-                "completion": _pct(f["task_completion_rate"]),
-                "escalation": _pct(f["escalation_frequency"]),
-                "error_rate": _pct(f["error_rate"]),
-                "baseline_error_rate": _pct(snapshot.baseline_error_rate),
-                "error_vs_baseline": None
-                if f["error_rate_vs_baseline"] is None
-                else f"{f['error_rate_vs_baseline'] * 100:+.1f} pts vs people",
-                "cost_per_case": None if cost is None else f"{cost:,.2f}",
-                "baseline_cost_per_case": f"{snapshot.baseline_cost_per_case:,.2f}",
-                "cost_reduction": None
-                if f["cost_reduction"] is None
-                else f"{f['cost_reduction']:+.0%} vs people",
-                "cycle_time_reduction": _pct(f["cycle_time_reduction"]),
-                "headline": ", ".join(headline) or "no tasks in the period",
-                "series": series[snapshot.agent_id],
-                "thresholds": thresholds.get(snapshot.agent_id, defaults),
-            }
-        )
+        outcome = {
+            "agent": snapshot.agent.name,
+            "agent_id": snapshot.agent_id,
+            "period_start": snapshot.period_start.isoformat(),
+            "period_end": snapshot.period_end.isoformat(),
+            "tasks": snapshot.tasks,
+            "figures": metrics.derived_figures(snapshot.values()),
+            "avg_cycle_time_s": snapshot.avg_cycle_time_s,
+            "baseline": {
+                "error_rate": snapshot.baseline_error_rate,
+                "cost_per_case": snapshot.baseline_cost_per_case,
+                "cycle_time_s": snapshot.baseline_cycle_time_s,
+            },
+            "breaches": [b["threshold"] for b in snapshot.breaches],
+            "series": series[snapshot.agent_id],
+            "thresholds": thresholds.get(snapshot.agent_id, defaults),
+        }
+        outcome["risks"] = summary.risks_of(outcome)
+        out.append(outcome)
     return out
-
-
-def _anomalies(organization, start: datetime, end: datetime) -> list[dict]:
-    events = []
-    for snapshot in (
-        MetricSnapshot.objects.filter(
-            agent__organization=organization, created_at__gte=start, created_at__lt=end
-        )
-        .exclude(breaches=[])
-        .select_related("agent")
-    ):
-        events.append(
-            {
-                "at": snapshot.created_at.isoformat(),
-                "agent": snapshot.agent.name,
-                "kind": "threshold_breach",
-                "summary": " ".join(b["message"] for b in snapshot.breaches),
-                "by": "alert thresholds",
-                "details": {"breaches": snapshot.breaches},
-            }
-        )
-    for s in Suspension.objects.filter(
-        agent__organization=organization, started_at__gte=start, started_at__lt=end
-    ).select_related("agent", "started_by"):
-        events.append(
-            {
-                "at": s.started_at.isoformat(),
-                "agent": s.agent.name,
-                "kind": f"suspension_{s.kind}",
-                "summary": s.reason,
-                "by": s.started_by.get_username() if s.started_by else "automatic",
-                "details": s.details,
-            }
-        )
-    for d in GateDecision.objects.filter(
-        gate__agent__organization=organization,
-        decision="no_go",
-        decided_at__gte=start,
-        decided_at__lt=end,
-    ).select_related("gate__agent", "decided_by"):
-        events.append(
-            {
-                "at": d.decided_at.isoformat(),
-                "agent": d.gate.agent.name,
-                "kind": "no_go",
-                "summary": f"Phase {d.gate.phase} no-go: {d.rationale}",
-                "by": d.decided_by.get_username(),
-                "details": {"unmet_items": [u["label"] for u in d.unmet_items]},
-            }
-        )
-    events.sort(key=lambda e: e["at"])
-    return events
 
 
 def _recommendations(readiness: dict | None, agents: list[dict], unmet: dict) -> list[dict]:
@@ -310,8 +263,13 @@ def _recommendations(readiness: dict | None, agents: list[dict], unmet: dict) ->
     return recs
 
 
+def _said(verdict) -> str:
+    return wording.verdict_label(verdict).lower() if verdict else "none"
+
+
 def _changes(previous: dict | None, current: dict) -> dict | None:
-    """What changed since the previous done report: verdict, scores, gates, suspensions."""
+    """What changed since the previous done report: verdict (better, worse or the same),
+    scores, gates, suspensions, in words."""
     if previous is None:
         return None
     changes: dict = {
@@ -319,10 +277,21 @@ def _changes(previous: dict | None, current: dict) -> dict | None:
         "previous_requested_at": previous["requested_at"],
     }
     old_r, new_r = previous.get("readiness") or {}, current.get("readiness") or {}
+    changes["verdict"] = {
+        "direction": rules.verdict_change(
+            before_verdict=old_r.get("verdict"),
+            before_total=old_r.get("total"),
+            verdict=new_r.get("verdict"),
+            total=new_r.get("total"),
+        ),
+        "before": {"verdict": old_r.get("verdict"), "total": old_r.get("total")},
+        "after": {"verdict": new_r.get("verdict"), "total": new_r.get("total")},
+    }
     readiness = []
-    for key, label in (("verdict", "Verdict"), ("total", "Total")):
-        if old_r.get(key) != new_r.get(key):
-            readiness.append(f"{label}: {old_r.get(key, 'none')} → {new_r.get(key, 'none')}")
+    if old_r.get("verdict") != new_r.get("verdict"):
+        readiness.append(f"Verdict: {_said(old_r.get('verdict'))} → {_said(new_r.get('verdict'))}")
+    if old_r.get("total") != new_r.get("total"):
+        readiness.append(f"Total: {old_r.get('total', 'none')} → {new_r.get('total', 'none')}")
     old_dims = {d["key"]: d for d in old_r.get("dimensions", [])}
     for dim in new_r.get("dimensions", []):
         before = old_dims.get(dim["key"], {}).get("score")
@@ -334,17 +303,22 @@ def _changes(previous: dict | None, current: dict) -> dict | None:
     for agent in current.get("agents", []):
         old = old_agents.pop(agent["id"], None)
         if old is None:
-            agents.append(f"{agent['name']}: new agent (phase {agent['phase']})")
+            agents.append(f"{agent['name']}: new agent ({wording.phase_label(agent['phase'])})")
             continue
         old_states = {g["phase"]: g["state"] for g in old["gates"]}
         for gate in agent["gates"]:
-            if old_states.get(gate["phase"]) != gate["state"]:
+            before = old_states.get(gate["phase"], "pending")
+            if before != gate["state"]:
                 agents.append(
                     f"{agent['name']}: phase {gate['phase']} "
-                    f"{old_states.get(gate['phase'], 'pending')} → {gate['state']}"
+                    f"{wording.gate_state_label(before).lower()} → "
+                    f"{wording.gate_state_label(gate['state']).lower()}"
                 )
         if old["state"] != agent["state"]:
-            agents.append(f"{agent['name']}: {old['state']} → {agent['state']}")
+            agents.append(
+                f"{agent['name']}: {wording.agent_state_label(old['state']).lower()} → "
+                f"{wording.agent_state_label(agent['state']).lower()}"
+            )
     for gone in old_agents.values():
         agents.append(f"{gone['name']}: no longer registered")
     changes["agents"] = agents
@@ -401,10 +375,19 @@ def build_snapshot(*, organization, title, period_start, period_end, requested_b
             "suspended": sum(1 for a in agents if a["state"] == "suspended"),
             "in_production": sum(1 for a in agents if a["phase"] == agent_rules.PRODUCTION),
         },
+        "currency": organization.currency,
         "outcomes": _outcomes(organization, period_start, period_end),
-        "anomalies": _anomalies(organization, start, end),
+        "anomalies": summary.anomalies(organization, start, end),
         "methodology": _methodology(),
+        "audit_head": summary.audit_head(organization),
     }
-    snapshot["recommendations"] = _recommendations(readiness, agents, _unmet_items(organization))
+    by_id = {a["id"]: a for a in agents}
+    for outcome in snapshot["outcomes"]:
+        agent = by_id.get(outcome["agent_id"], {})
+        outcome["agent_phase"] = agent.get("phase")
+        outcome["agent_state"] = agent.get("state")
+    unmet = _unmet_items(organization)
+    snapshot["recommendations"] = _recommendations(readiness, agents, unmet)
+    snapshot["board"] = summary.board_asks(agents, snapshot["outcomes"], unmet, now)
     snapshot["changes"] = _changes(previous.snapshot if previous else None, snapshot)
     return snapshot

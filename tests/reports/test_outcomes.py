@@ -48,8 +48,9 @@ def test_latest_outcomes_and_breaches_of_the_period_reach_the_report(
     report = services.report_request(membership=viewer)
     outcomes = report.snapshot["outcomes"]
     assert [o["agent"] for o in outcomes] == ["<b>x</b>"]
-    assert outcomes[0]["error_rate"] == "20.0%"  # the latest by period_end
-    assert outcomes[0]["completion"] == "95.0%"
+    assert outcomes[0]["figures"]["error_rate"] == pytest.approx(0.20)  # the latest by end
+    assert outcomes[0]["figures"]["task_completion_rate"] == pytest.approx(0.95)
+    assert outcomes[0]["baseline"]["error_rate"] == pytest.approx(0.03)
     kinds = [e["kind"] for e in report.snapshot["anomalies"]]
     assert kinds.count("threshold_breach") == 1
     assert "suspension_automatic" in kinds
@@ -57,5 +58,5 @@ def test_latest_outcomes_and_breaches_of_the_period_reach_the_report(
     done = services.report_render(report_id=report.pk)
     reader = PdfReader(io.BytesIO(done.file.open("rb").read()))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert "Threshold breach" in text
-    assert "95.0%" in text
+    assert "Alert threshold crossed" in text
+    assert "95.0\xa0%" in text or "95.0 %" in text

@@ -393,7 +393,9 @@ def test_verify_refuses_a_file_over_the_limit_without_keeping_it(
 
 def test_verify_is_post_only(viewer, viewer_client):
     report = make_report(viewer, status="done")
-    assert viewer_client.get(f"/reports/{report.pk}/verify/").status_code == 405
+    # a GET (the form's URL opened directly) leads back to the report (core.middleware)
+    response = viewer_client.get(f"/reports/{report.pk}/verify/")
+    assert (response.status_code, response["Location"]) == (302, f"/reports/{report.pk}/")
 
 
 def test_verify_checks_the_csrf_token(viewer, rendered):
@@ -445,7 +447,8 @@ def test_retrying_a_done_report_says_why_and_changes_nothing(
 
 def test_retry_is_post_only(viewer, viewer_client):
     report = make_report(viewer, status="failed")
-    assert viewer_client.get(f"/reports/{report.pk}/retry/").status_code == 405
+    response = viewer_client.get(f"/reports/{report.pk}/retry/")
+    assert (response.status_code, response["Location"]) == (302, f"/reports/{report.pk}/")
     report.refresh_from_db()
     assert report.status == "failed"
 
