@@ -10,6 +10,7 @@ from django.db import models
 
 class Action(models.TextChoices):
     ORGANIZATION_CREATED = "organization.created", "Organization created"
+    ORGANIZATION_SETTINGS_CHANGED = "organization.settings_changed", "Settings changed"
     MEMBER_INVITED = "member.invited", "Member invited"
     MEMBER_INVITATION_ACCEPTED = "member.invitation_accepted", "Invitation accepted"
     MEMBER_INVITATION_DECLINED = "member.invitation_declined", "Invitation declined"
@@ -20,6 +21,13 @@ class Action(models.TextChoices):
     USER_PASSWORD_CHANGED = "user.password_changed", "Password changed"
     API_TOKEN_CREATED = "api_token.created", "API token created"
     API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+    SSO_SIGNED_IN = "sso.signed_in", "Signed in with single sign-on"
+    SSO_ROLE_GRANTED = "sso.role_granted", "Role granted by a sign-in mapping"
+    SSO_ROLE_REMOVED = "sso.role_removed", "Role removed by a sign-in mapping"
+    SSO_MAPPING_CREATED = "sso.mapping_created", "Sign-in mapping created"
+    SSO_MAPPING_CHANGED = "sso.mapping_changed", "Sign-in mapping changed"
+    SSO_MAPPING_DELETED = "sso.mapping_deleted", "Sign-in mapping deleted"
+    SSO_REQUIREMENT_SET = "sso.requirement_set", "Single sign-on requirement changed"
 
     ASSESSMENT_CREATED = "assessment.created", "Assessment started"
     ASSESSMENT_SCORES_CHANGED = "assessment.scores_changed", "Assessment scores changed"
@@ -53,6 +61,14 @@ class Action(models.TextChoices):
     REPORT_RETRIED = "report.retried", "Board report retried"
     REPORT_DONE = "report.done", "Board report done"
     REPORT_FAILED = "report.failed", "Board report failed"
+
+    REMINDER_ANNOUNCED = "reminder.announced", "Reminder announced"
+    NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "Email choices changed"
+
+    WEBHOOK_CREATED = "webhook.created", "Webhook endpoint registered"
+    WEBHOOK_DELETED = "webhook.deleted", "Webhook endpoint deleted"
+    WEBHOOK_TESTED = "webhook.tested", "Webhook test event sent"
+    WEBHOOK_DELIVERY_RESENT = "webhook.delivery_resent", "Webhook delivery sent again"
 
 
 SUSPENDED = {

@@ -1,9 +1,11 @@
 """The audit log page: admins read their own organization's hash-chained entries."""
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Membership
 from audit.actions import Action
 from audit.models import AuditEntry
 from audit.services import audit_record
@@ -104,6 +106,8 @@ def test_query_count_does_not_grow_with_entries(admin, org, client_for):
     # then the same number of queries ran
     assert len(response.context["page"]) == 50
     assert len(many) == len(few)
+    # the page's own reads, plus the navigation's (session, member, and one query for the
+    # invitations, the notification badge and the work count of base.html)
     assert len(many) <= 12
 
 
@@ -162,3 +166,155 @@ def test_audit_verify_checks_the_chains_it_is_given(admin, other_assessor):
 
     assert audit_verify(chains=[chain_name(admin.organization_id)]) == []
     assert [f[0] for f in audit_verify()] == [chain_name(other_assessor.organization_id)]
+
+
+# --- sentences, links and filters --------------------------------------------------------
+
+
+def test_entries_read_as_sentences_linked_to_their_objects(admin, approver, org, client_for):
+    # given a go recorded on phase 2 of an agent, and a member's roles changed
+    audit_record(
+        organization=org,
+        actor=approver.user,
+        action=Action.GATE_DECIDED,
+        object_type="agents.Agent",
+        object_id="41",
+        object_label="Refund triage phase 2",
+        before={"phase": 2, "state": "pending"},
+        after={"phase": 2, "state": "go", "decision": "go", "unmet_items": []},
+    )
+    audit_record(
+        organization=org,
+        actor=admin.user,
+        action=Action.MEMBER_ROLES_SET,
+        target=Membership.objects.get(pk=approver.pk),
+        before={"roles": ["viewer"]},
+        after={"roles": ["approver"]},
+    )
+
+    # when the admin reads the audit log
+    html = client_for(admin).get("/audit/").content.decode()
+
+    # then each entry is a sentence whose object links to its page
+    assert 'april recorded a go on phase 2 of <a href="/agents/41/gates/2/">Refund triage</a>' in (
+        html
+    )
+    assert 'ada set the roles of <a href="/members/">' in html
+    assert "to approver (were viewer)" in html
+
+
+def test_filter_by_dates_includes_both_days(admin, org, client_for):
+    for day in ("2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02"):
+        with time_machine.travel(f"{day}T23:59:00+00:00", tick=False):
+            _record(org, admin.user, 1, label=f"on {day}")
+    client = client_for(admin)
+
+    response = client.get("/audit/", {"date_from": "2026-10-31", "date_to": "2026-11-01"})
+
+    assert response.status_code == 200
+    labels = [e.object_label for e in response.context["page"]]
+    assert labels == ["on 2026-11-01 0", "on 2026-10-31 0"]
+    assert [
+        e.object_label for e in client.get("/audit/", {"date_to": "2026-10-30"}).context["page"]
+    ] == ["on 2026-10-30 0"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"date_from": "31/10/2026"}, "date_from", "Use an ISO date (YYYY-MM-DD)."),
+        ({"date_to": "2026-02-30"}, "date_to", "February 2026 has 28 days"),
+        ({"date_from": "2026-11-02", "date_to": "2026-11-01"}, "date_to", "swap them"),
+        ({"action": "made.up"}, "action", "Unknown action"),
+        ({"actor": "x" * 151}, "actor", "150 characters"),
+        ({"object": "\u200b\u200b"}, "object", ""),
+        ({"date_to": "9999-12-31"}, None, None),
+    ],
+)
+def test_a_bad_filter_is_a_form_error_not_a_500(admin, org, client_for, query, field, message):
+    _record(org, admin.user, 2)
+
+    response = client_for(admin).get("/audit/", query)
+
+    if field is None:  # the largest date is fine
+        assert response.status_code == 200
+        assert len(response.context["page"]) == 2
+        return
+    assert response.status_code == 400
+    errors = response.context["form"].errors[field]
+    assert message in " ".join(errors)
+    assert len(response.context["page"]) == 0
+    assert "fix the filter above" in response.content.decode()
+    assert "Chain intact" in response.content.decode()
+
+
+def test_filter_by_object_type_and_label(admin, org, client_for):
+    _record(org, admin.user, 3, label="Refund triage")
+    audit_record(
+        organization=org,
+        actor=admin.user,
+        action=Action.REPORT_REQUESTED,
+        object_type="reports.Report",
+        object_id="9",
+        object_label="Refund triage board pack",
+        after={"title": "x", "period_start": "2026-09-01", "period_end": "2026-11-30"},
+    )
+    client = client_for(admin)
+
+    by_type = client.get("/audit/", {"object_type": "reports.Report"})
+    by_label = client.get("/audit/", {"object": "TRIAGE 1"})
+    both = client.get("/audit/", {"object_type": "test.Thing", "object": "board"})
+
+    assert [e.object_id for e in by_type.context["page"]] == ["9"]
+    assert [e.object_label for e in by_label.context["page"]] == ["Refund triage 1"]
+    assert list(both.context["page"]) == []
+    assert "No entries match this filter." in both.content.decode()
+    choices = dict(by_type.context["form"].fields["object_type"].widget.choices)
+    assert choices == {"": "Any object", "reports.Report": "Report", "test.Thing": "Thing"}
+
+
+def test_the_action_filter_offers_the_labels_of_the_actions_present(admin, org, client_for):
+    _record(org, admin.user, 1, action=Action.AGENT_RISK_ASSESSED)
+
+    html = client_for(admin).get("/audit/").content.decode()
+
+    assert '<option value="agent.risk_assessed">Risk assessed</option>' in html
+    assert "Report done" not in html
+
+
+def test_many_entries_of_every_kind_keep_the_page_in_bounded_queries(
+    admin, org, client_for, django_assert_max_num_queries
+):
+    # given 300 entries across every action of the vocabulary, on agents and reports
+    for i, action in enumerate(list(Action) * 6):
+        audit_record(
+            organization=org,
+            actor=admin.user if i % 2 else None,
+            action=action,
+            object_type="agents.Agent" if i % 3 else "reports.Report",
+            object_id=str(i),
+            object_label=f"object {i}",
+            after={"phase": 1 + i % 4, "figures": {"error_rate": 0.1}, "roles": ["admin"]},
+        )
+
+    # when the admin opens the page, filtered and not
+    client = client_for(admin)
+    with django_assert_max_num_queries(12):
+        response = client.get("/audit/")
+    with django_assert_max_num_queries(12):
+        filtered = client.get("/audit/", {"object_type": "agents.Agent", "page": 2})
+
+    # then fifty sentences show, each with its link built without a query
+    assert len(response.context["page"]) == 50
+    assert all(e.told.text for e in response.context["page"])
+    assert len(filtered.context["page"]) == 50
+    assert all(e.url.startswith("/agents/") for e in filtered.context["page"] if e.url)
+
+
+def test_markup_in_an_objects_name_is_escaped_in_its_sentence(admin, org, client_for):
+    _record(org, admin.user, 1, label="<b>bold</b>")
+
+    html = client_for(admin).get("/audit/").content.decode()
+
+    assert "<b>bold</b>" not in html
+    assert "ada changed the records of &lt;b&gt;bold&lt;/b&gt; 0: n, note" in html
