@@ -1,0 +1,361 @@
+"""Reads for "My work" (what waits for the signed-in member, by role) and for a new
+organization's first steps (docs/my-work.md).
+
+Every read is scoped to the member's organization and costs a fixed number of queries,
+whatever the number of agents: the facts are fetched in a few queries and handed to the pure
+rules the services apply (gates.rules, agents.rules, killswitch.rules), so a gate is listed
+here exactly when `gates.services.gate_go_reasons` would find no reason to refuse its go."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Max, Prefetch, Q
+
+from accounts.models import Membership
+from accounts.selectors import active_member_user_ids
+from agents.models import Agent, EscalationPath, OwnerChange
+from agents.rules import SEPARATION_WINDOW, OwnerChangeFact, separation_of_duties
+from agents.selectors import PermissionToReview, permissions_to_review
+from assessments.models import Assessment
+from assessments.selectors import assessment_latest_submitted
+from core.roles import (
+    can_decide_gate,
+    can_edit_assessment,
+    can_end_drill,
+    can_manage_members,
+    can_resume_agent,
+    can_review_permissions,
+    can_suspend_agent,
+)
+from gates import rules as gate_rules
+from gates.checklists import PHASES, phase_definition
+from gates.models import ChecklistItem, Gate
+from killswitch.rules import drill_flag
+from killswitch.selectors import open_suspensions_prefetch
+
+# The states from which a go can still be recorded: a gate at go waits for nobody.
+DECIDABLE_STATES = frozenset({Gate.State.PENDING, Gate.State.NO_GO, Gate.State.NEEDS_REVIEW})
+
+
+@dataclass(frozen=True)
+class GateToDecide:
+    agent: Agent
+    phase: int
+    state: str
+    name: str
+
+    @property
+    def state_label(self) -> str:
+        return Gate.State(self.state).label
+
+
+@dataclass(frozen=True)
+class SuspendedAgent:
+    agent: Agent
+    suspension: object | None  # killswitch.models.Suspension, the open one
+    may_resume: bool
+    may_end_drill: bool
+    barred: str | None  # why this approver may not resume it (separation of duties)
+
+
+@dataclass(frozen=True)
+class DrillDue:
+    agent: Agent
+    flag: str  # "never" or "overdue" (killswitch.rules.drill_flag)
+    last_drill_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReassessmentDue:
+    assessment: Assessment | None  # None: no assessment was ever submitted
+    reasons: list[gate_rules.Reason]
+
+
+@dataclass
+class Work:
+    """What waits for one member. A section is None when the member's roles do not look at
+    it (the page leaves it out); an empty list means nothing waits there."""
+
+    gates: list[GateToDecide] | None = None
+    suspended: list[SuspendedAgent] | None = None
+    drills: list[DrillDue] | None = None
+    reassessment: ReassessmentDue | None = None
+    looks_at_reassessment: bool = False
+    permissions: list[PermissionToReview] | None = None
+    drafts: list[Assessment] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return (
+            len(self.gates or ())
+            + len(self.suspended or ())
+            + len(self.drills or ())
+            + (1 if self.reassessment else 0)
+            + len(self.permissions or ())
+            + len(self.drafts)
+        )
+
+
+def _agents(organization, *, with_records: bool) -> list[Agent]:
+    """Every agent of the organization with its owner, gates, last drill and open suspension;
+    with `with_records`, also the escalation paths (what phase 1's go needs). Three queries,
+    four with the records. Lighter than
+    gates.selectors.agent_queryset: no gate needs its latest decision here."""
+    qs = (
+        Agent.objects.filter(organization=organization)
+        .select_related("owner")
+        .annotate(last_drill_at=Max("suspensions__started_at", filter=Q(suspensions__kind="drill")))
+        .prefetch_related(
+            Prefetch("gates", queryset=Gate.objects.order_by("phase")),
+            Prefetch(
+                "suspensions",
+                queryset=open_suspensions_prefetch().queryset.select_related("started_by"),
+                to_attr="open_suspensions",
+            ),
+        )
+    )
+    if with_records:
+        qs = qs.prefetch_related(
+            Prefetch("escalation_paths", queryset=EscalationPath.objects.select_related("owner"))
+        )
+    return list(qs.order_by("name", "id"))
+
+
+def _items_met(organization) -> dict[int, dict[str, bool]]:
+    """Each gate's checklist, item key to met, as plain values (one query: thousands of
+    items would otherwise be as many model instances)."""
+    items: dict[int, dict[str, bool]] = {}
+    rows = ChecklistItem.objects.filter(gate__agent__organization=organization).values_list(
+        "gate_id", "key", "met"
+    )
+    for gate_id, key, met in rows:
+        items.setdefault(gate_id, {})[key] = met
+    return items
+
+
+def _owner_changes(organization, now) -> dict[int, list[OwnerChangeFact]]:
+    """The owner changes of the separation window, per agent (one query for all agents, the
+    rows agents.selectors.owner_changes_recent reads for one)."""
+    rows = OwnerChange.objects.filter(
+        agent__organization=organization, changed_at__gte=now - SEPARATION_WINDOW
+    ).values_list("agent_id", "previous_owner_id", "new_owner_id", "changed_by_id", "changed_at")
+    changes: dict[int, list[OwnerChangeFact]] = {}
+    for agent_id, *fact in rows:
+        changes.setdefault(agent_id, []).append(OwnerChangeFact(*fact))
+    return changes
+
+
+def _people(agent: Agent, active: set[int]) -> gate_rules.PeopleFacts:
+    """gates.selectors.people_facts, from the prefetched escalation paths."""
+    inactive = sorted(
+        {
+            path.owner.get_username()
+            for path in agent.escalation_paths.all()
+            if path.owner_id not in active
+        }
+    )
+    return gate_rules.PeopleFacts(
+        owner=agent.owner.get_username(),
+        owner_active=agent.owner_id in active,
+        inactive_escalation_owners=tuple(inactive),
+    )
+
+
+def _go_reasons(
+    agent, gate, gates, *, items_met, barred, readiness, active, now
+) -> list[gate_rules.Reason]:
+    """The facts gates.services.gate_go_reasons fetches for one gate, from prefetched rows."""
+    definition = phase_definition(gate.phase)
+    return gate_rules.gate_go_reasons(
+        phase=gate.phase,
+        item_keys=definition.keys,
+        item_labels={i.key: i.label for i in definition.items},
+        items_met=items_met.get(gate.pk, {}),
+        previous_state=gates[gate.phase - 1].state if gate.phase > 1 else None,
+        readiness=readiness if gate.phase == 4 else None,
+        decider_is_owner=barred is not None,
+        now=now,
+        people=_people(agent, active) if gate.phase == 1 else None,
+        owner_message=barred,
+    )
+
+
+def gates_waiting(
+    *, agents: list[Agent], items_met, user_id: int, changes, readiness, active: set[int], now
+) -> list[GateToDecide]:
+    """The gates nothing but this approver's decision stands in the way of: not at go, every
+    item met, the phase before at go, for phase 4 a fit assessment, and this approver not
+    barred from the agent (its owner, or within separation of duties). `agents` come from
+    `_agents(..., with_records=True)`, `items_met` from `_items_met`."""
+    waiting = []
+    for agent in agents:
+        barred = separation_of_duties(
+            user_id=user_id, owner_id=agent.owner_id, changes=changes.get(agent.pk, ()), now=now
+        )
+        if barred is not None:
+            continue
+        gates = {gate.phase: gate for gate in agent.gates.all()}
+        for phase in PHASES:
+            gate = gates.get(phase)
+            if gate is None or gate.state not in DECIDABLE_STATES:
+                continue
+            reasons = _go_reasons(
+                agent,
+                gate,
+                gates,
+                items_met=items_met,
+                barred=None,
+                readiness=readiness,
+                active=active,
+                now=now,
+            )
+            if not reasons:
+                waiting.append(GateToDecide(agent, phase, gate.state, phase_definition(phase).name))
+    return waiting
+
+
+def _readiness(latest: Assessment | None) -> gate_rules.ReadinessFacts | None:
+    if latest is None:
+        return None
+    return gate_rules.ReadinessFacts(latest.verdict, latest.total, latest.submitted_at)
+
+
+def _suspended(agents, *, membership, changes, now) -> list[SuspendedAgent]:
+    roles = membership.roles
+    rows = []
+    for agent in agents:
+        if not agent.is_suspended:
+            continue
+        suspension = agent.open_suspensions[0] if agent.open_suspensions else None
+        barred = separation_of_duties(
+            user_id=membership.user_id,
+            owner_id=agent.owner_id,
+            changes=changes.get(agent.pk, ()),
+            now=now,
+        )
+        is_drill = suspension is not None and suspension.kind == "drill"
+        rows.append(
+            SuspendedAgent(
+                agent=agent,
+                suspension=suspension,
+                may_resume=can_resume_agent(roles) and barred is None,
+                # The operator who started the drill, or an approver not barred from the agent
+                # (killswitch.services.drill_end).
+                may_end_drill=is_drill
+                and can_end_drill(roles)
+                and (
+                    suspension.started_by_id == membership.user_id
+                    or (can_resume_agent(roles) and barred is None)
+                ),
+                barred=barred if can_resume_agent(roles) else None,
+            )
+        )
+    return rows
+
+
+def _drills(agents, now) -> list[DrillDue]:
+    """Active agents whose kill switch was never drilled or not within 90 days (a suspended
+    agent cannot start a drill: it is listed as suspended)."""
+    due = []
+    for agent in agents:
+        flag = drill_flag(agent.last_drill_at, now)
+        if flag != "ok" and not agent.is_suspended:
+            due.append(DrillDue(agent, flag, agent.last_drill_at))
+    return due
+
+
+def _drafts(membership):
+    qs = Assessment.objects.filter(
+        organization=membership.organization, status=Assessment.Status.DRAFT
+    )
+    if not can_edit_assessment(membership.roles):
+        qs = qs.filter(created_by_id=membership.user_id)
+    return qs
+
+
+def drafts_to_finish(*, membership) -> list[Assessment]:
+    """The member's own draft assessments and, for an assessor, every draft of the
+    organization (one query)."""
+    return list(_drafts(membership).select_related("created_by").order_by("-updated_at", "-id"))
+
+
+def my_work(*, membership, now: datetime) -> Work:
+    """Everything that waits for the member, by role; a fixed number of queries (fourteen for
+    a member holding every role, five of them the latest assessment), whatever the number of
+    agents."""
+    organization = membership.organization
+    roles = membership.roles
+    decides, suspends = can_decide_gate(roles), can_suspend_agent(roles)
+    resumes = can_resume_agent(roles)
+    looks_at_reassessment = can_edit_assessment(roles) or can_manage_members(roles)
+    work = Work(drafts=drafts_to_finish(membership=membership))
+    work.looks_at_reassessment = looks_at_reassessment
+    latest = None
+    if decides or looks_at_reassessment:
+        latest = assessment_latest_submitted(organization=organization)
+    if decides or suspends or resumes:
+        agents = _agents(organization, with_records=decides)
+        changes = _owner_changes(organization, now) if resumes or decides else {}
+        work.suspended = _suspended(agents, membership=membership, changes=changes, now=now)
+        if decides:
+            work.gates = gates_waiting(
+                agents=agents,
+                items_met=_items_met(organization),
+                user_id=membership.user_id,
+                changes=changes,
+                readiness=_readiness(latest),
+                active=active_member_user_ids(organization=organization),
+                now=now,
+            )
+        if suspends:
+            work.drills = _drills(agents, now)
+    if looks_at_reassessment:
+        reasons = gate_rules.readiness_reasons(_readiness(latest), now)
+        if reasons:
+            work.reassessment = ReassessmentDue(latest, reasons)
+    if can_review_permissions(roles):
+        work.permissions = permissions_to_review(organization=organization, today=now.date())
+    return work
+
+
+def work_count_querysets(*, membership) -> dict:
+    """What the number beside "My work" in the navigation counts: the kinds a single count
+    tells and that the member can act on, the drafts to finish (assessors, who may continue
+    them) and the suspended agents (operators and approvers); nothing for a member with
+    neither role (docs/my-work.md). The page itself counts everything."""
+    roles = membership.roles
+    querysets = {}
+    if can_edit_assessment(roles):
+        querysets["work_drafts"] = _drafts(membership)
+    if can_suspend_agent(roles) or can_resume_agent(roles):
+        querysets["work_suspended"] = Agent.objects.filter(
+            organization=membership.organization, state=Agent.State.SUSPENDED
+        )
+    return querysets
+
+
+@dataclass(frozen=True)
+class FirstSteps:
+    """What a new organization misses before work can flow."""
+
+    no_approver: bool
+    no_operator: bool
+    no_assessment: bool
+
+    @property
+    def missing(self) -> bool:
+        return self.no_approver or self.no_operator or self.no_assessment
+
+
+def first_steps(*, organization, has_submitted_assessment: bool) -> FirstSteps:
+    """Whether the organization has an active approver and operator (one query) and a
+    submitted assessment (the caller read it already)."""
+    counts = Membership.objects.filter(organization=organization, is_active=True).aggregate(
+        approvers=Count("pk", filter=Q(is_approver=True)),
+        operators=Count("pk", filter=Q(is_operator=True)),
+    )
+    return FirstSteps(
+        no_approver=not counts["approvers"],
+        no_operator=not counts["operators"],
+        no_assessment=not has_submitted_assessment,
+    )
