@@ -1,15 +1,15 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright's sync API.
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright's sync API, for every
+browser test of the suite (tests/conftest.py imports these fixtures once, so one browser
+serves the whole session whichever room's tests use it).
 
 Playwright's sync API runs an event loop in the test thread, so Django's async-safety check
-has to be told that database calls from that thread are fine.
+has to be told that database calls from that thread are fine: only while a browser runs.
 """
 
 import os
 from pathlib import Path
 
 import pytest
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,12 +35,14 @@ def chromium():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

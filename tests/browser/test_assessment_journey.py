@@ -68,6 +68,9 @@ def test_assessor_scores_submits_and_sees_blocked_verdict(
     # Then the review page shows every criterion scored, and they submit
     expect(page.get_by_role("heading", name="Draft: 12 of 12 criteria scored")).to_be_visible()
     page.get_by_role("button", name="Submit assessment").click()
+    # And confirm on the page that says the scores are then fixed
+    expect(page.get_by_text("nobody can change them afterwards")).to_be_visible()
+    page.get_by_role("button", name="Submit and fix the scores").click()
 
     # Then the result is Blocked, with the reason naming the dimension below 3
     expect(page.get_by_text("Submitted. Verdict: Blocked")).to_be_visible()
