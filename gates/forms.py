@@ -1,4 +1,7 @@
-"""Forms of the gate pages: a gate's checklist and its go / no-go decision."""
+"""Forms of the gate pages: a gate's checklist, its go / no-go decision, and a prompt version
+recorded in the browser."""
+
+import json
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
@@ -113,3 +116,158 @@ class DecisionForm(forms.Form):
         for key, messages in errors.items():
             for message in messages:
                 self.add_error(key if key in self.fields else None, message)
+
+
+RESULTS_MAX_BYTES = 20 * 1024 * 1024  # as the API route (docs/ci.md "Size")
+SUITES = {"regression": "Regression", "adversarial": "Adversarial"}
+SUITE_CHOICES = [
+    ("results", "promptfoo results file"),
+    ("passed", "Passed"),
+    ("failed", "Failed"),
+]
+
+
+def _number(label, help_text, *, required=False, **kwargs):
+    return forms.FloatField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        error_messages={"invalid": "Enter a number.", "required": "This field is required."},
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        **kwargs,
+    )
+
+
+class PromptVersionForm(forms.Form):
+    """A prompt version recorded in the browser, for teams without CI: the same fields the API
+    takes (docs/ci.md), each suite as passed / failed or as promptfoo's results file. The
+    form only parses; `gates.services.prompt_version_post` validates and decides."""
+
+    tag = TextField(
+        label="Tag",
+        max_length=100,
+        help_text="The version's tag, e.g. v8 (at most 100 characters, new for this agent).",
+        error_messages={"required": "Give the version's tag."},
+    )
+    regression = forms.ChoiceField(
+        label="Regression suite",
+        choices=SUITE_CHOICES,
+        initial="results",
+        widget=forms.RadioSelect,
+    )
+    regression_file = forms.FileField(
+        label="Regression results file",
+        required=False,
+        help_text="The JSON that promptfoo eval -o results.json writes, at most 20 MiB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+    adversarial = forms.ChoiceField(
+        label="Adversarial suite",
+        choices=SUITE_CHOICES,
+        initial="results",
+        widget=forms.RadioSelect,
+    )
+    adversarial_file = forms.FileField(
+        label="Adversarial results file",
+        required=False,
+        help_text="The results of promptfoo eval of the adversarial configuration, at most 20 MiB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+    pass_rate_threshold = _number(
+        "Pass-rate threshold (%)",
+        "Optional, 0 to 100, for suites sent as results files: a suite passes when its pass "
+        "rate reaches it. Without it, a suite passes with no failure and no error.",
+    )
+    delta = _number(
+        "Delta",
+        "Optional: the change against the prior version's outputs (0 or more). Left empty, it "
+        "is computed from the current version's stored regression results.",
+    )
+    tolerance = _number(
+        "Tolerance", "The largest delta that may ship.", required=True, initial=0.05
+    )
+    rollback_target = TextField(
+        label="Rollback target",
+        required=False,
+        max_length=100,
+        help_text="The tag to roll back to if this version misbehaves.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.results: dict[str, object] = {}
+
+    def _clean_suite(self, suite: str) -> None:
+        label = SUITES[suite]
+        choice = self.cleaned_data.get(suite)
+        upload = self.cleaned_data.get(f"{suite}_file")
+        field = f"{suite}_file"
+        if choice is None or field in self.errors:
+            return
+        if choice != "results":
+            if upload:
+                self.add_error(
+                    field,
+                    f"You chose {choice} for the {label.lower()} suite: remove the file, or "
+                    "choose the results file.",
+                )
+            return
+        if not upload:
+            self.add_error(
+                field,
+                f"Choose the {label.lower()} suite's results.json, or mark it passed or failed.",
+            )
+            return
+        if upload.size > RESULTS_MAX_BYTES:
+            self.add_error(
+                field,
+                f"The file is {upload.size / 1024 / 1024:.1f} MiB: a results file may be at "
+                "most 20 MiB.",
+            )
+            return
+        try:
+            self.results[suite] = json.loads(upload.read())
+        except (ValueError, RecursionError):
+            self.add_error(
+                field,
+                "The file is not JSON: upload the file that promptfoo eval -o results.json writes.",
+            )
+
+    def clean(self):
+        data = super().clean()
+        for suite in SUITES:
+            self._clean_suite(suite)
+        return data
+
+    def service_data(self) -> dict:
+        """The post as the API sends it to `prompt_version_post`: optional numbers only when
+        given, each suite as `<suite>_passed` or as `<suite>` (the decoded results)."""
+        data = {
+            "tag": self.cleaned_data["tag"],
+            "tolerance": self.cleaned_data["tolerance"],
+            "rollback_target": self.cleaned_data["rollback_target"],
+        }
+        for key in ("pass_rate_threshold", "delta"):
+            if self.cleaned_data.get(key) is not None:
+                data[key] = self.cleaned_data[key]
+        for suite in SUITES:
+            if self.cleaned_data[suite] == "results":
+                data[suite] = self.results[suite]
+            else:
+                data[f"{suite}_passed"] = self.cleaned_data[suite] == "passed"
+        return data
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """The service names the API's keys: `regression_passed` is the suite's choice,
+        `regression` and `regression.results.stats...` its file (the place inside the file is
+        kept in the message)."""
+        for key, messages in errors.items():
+            head, _, path = key.partition(".")
+            if head in SUITES:
+                field = f"{head}_file"
+            elif head.endswith("_passed") and head.removesuffix("_passed") in SUITES:
+                field = head.removesuffix("_passed")
+            else:
+                field = head if head in self.fields else None
+            for message in messages:
+                self.add_error(field, f"{path}: {message}" if path else message)

@@ -1,5 +1,6 @@
 """The four gate pages of an agent: the checklist, the go / no-go decision with the reasons a go
-would be refused, and the decisions so far (docs/rules.md §2).
+would be refused, and the decisions so far (docs/rules.md §2); and a prompt version recorded in
+the browser, for teams without CI, with the deployment gate's answer.
 
 Each view reads through the selectors or writes through one service of gates/services.py; the
 services decide (roles, separation of duties, rules, stale versions) and their errors become
@@ -8,8 +9,9 @@ messages and field errors here. Another organization's agent is a 404.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.roles import (
@@ -20,7 +22,7 @@ from core.tenancy import member_required, url_object
 
 from . import services
 from .checklists import phase_definition, phases, short_name
-from .forms import ChecklistForm, DecisionForm
+from .forms import ChecklistForm, DecisionForm, PromptVersionForm
 from .models import Gate
 from .selectors import agent_get, gate_detail
 
@@ -204,3 +206,61 @@ def gate_decision(request, pk, phase):
         )
     messages.success(request, text)
     return redirect("gates:gate", pk=agent.pk, phase=phase)
+
+
+def _prompt_version_page(request, agent, form, *, status=200):
+    return render(
+        request,
+        "gates/prompt_version_form.html",
+        {"agent": agent, "form": form, "current": agent.current_prompt},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(allow=can_edit_agent, objects=url_object(agent_get))
+def prompt_version_new(request, pk):
+    """The API's prompt-version post as a form (same service, same data shape): an assessor
+    records a version, and the next page says whether it may ship and why."""
+    agent = _agent(request, pk)
+    if request.method != "POST":
+        return _prompt_version_page(request, agent, PromptVersionForm())
+    form = PromptVersionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _prompt_version_page(request, agent, form, status=400)
+    try:
+        version = services.prompt_version_post(
+            agent=agent, membership=request.membership, data=form.service_data()
+        )
+    except Forbidden as error:
+        raise PermissionDenied(error.detail) from error
+    except InvalidInput as error:
+        form.add_service_errors(error.errors)
+        return _prompt_version_page(request, agent, form, status=400)
+    except Conflict as conflict:
+        for reason in conflict.reasons:
+            form.add_error("tag" if reason.code == "duplicate_tag" else None, reason.message)
+        return _prompt_version_page(request, agent, form, status=409)
+    return redirect("gates:prompt_version", pk=agent.pk, version=version.pk)
+
+
+@require_GET
+@member_required
+def prompt_version_page(request, pk, version):
+    """One prompt version and the deployment gate's answer: may it ship, and why not."""
+    agent = _agent(request, pk)
+    found = agent.prompt_versions.select_related("created_by").filter(pk=version).first()
+    if found is None:
+        raise Http404("No such prompt version for this agent.")
+    return render(
+        request,
+        "gates/prompt_version.html",
+        {
+            "agent": agent,
+            "version": found,
+            "current": agent.current_prompt_id == found.pk,
+            "delta": f"{found.delta:.6g}",
+            "tolerance": f"{found.tolerance:.6g}",
+            "can_edit": can_edit_agent(request.membership.roles),
+        },
+    )

@@ -1,0 +1,243 @@
+"""The form of an agent's thresholds page: advance thresholds, alert limits and the
+stabilization minimum, rates as percentages (outcomes/forms.py's PercentField). A minimum below
+AgentThresholds.STABILIZATION_USUAL_WEEKS asks for a confirmation and a written reason
+(docs/short-stabilization.md); `outcomes.services.thresholds_update` checks the reason again.
+"""
+
+from crispy_forms.bootstrap import AppendedText
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Layout
+from django import forms
+
+from core.forms import ServiceErrorsMixin, TextField
+
+from . import metrics
+from .forms import PercentField, as_percent
+from .models import AgentThresholds
+
+USUAL_WEEKS = AgentThresholds.STABILIZATION_USUAL_WEEKS
+REASON = "stabilization_reason"
+
+
+ERROR_MODE_CHOICES = [
+    ("baseline", "The snapshot's human baseline error rate"),
+    ("fixed", "A fixed error rate"),
+]
+
+
+class ThresholdsForm(ServiceErrorsMixin, forms.Form):
+    """The agent's advance thresholds and alert limits; rates as percentages."""
+
+    advance_completion_min = PercentField(
+        label="Task completion rate at least",
+        help_text="Default 90%. An advance needs the latest snapshot at or above it.",
+    )
+    advance_escalation_max = PercentField(
+        label="Escalation frequency at most",
+        help_text="Default 10%. An advance needs the latest snapshot at or below it.",
+    )
+    advance_error_mode = forms.ChoiceField(
+        label="Error rate at most",
+        choices=ERROR_MODE_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Default: the human baseline error rate of the same snapshot.",
+    )
+    advance_error_max = PercentField(
+        label="Fixed error rate",
+        required=False,
+        help_text="Used only when the error threshold is a fixed rate.",
+    )
+    alert_error_rate_max = PercentField(
+        label="Error rate above",
+        help_text="Default 10%.",
+    )
+    alert_escalation_max = PercentField(
+        label="Escalation frequency above",
+        help_text="Default 30%.",
+    )
+    alert_completion_min = PercentField(
+        label="Task completion rate below",
+        help_text="Default 50%.",
+    )
+    alert_failed_tool_calls_max = PercentField(
+        label="Failed tool calls above",
+        help_text="Default 5% of tasks; checked when a snapshot carries failed tool calls.",
+    )
+    alert_policy_violations_max = forms.IntegerField(
+        label="Policy violations above",
+        min_value=0,
+        max_value=1000,
+        error_messages={
+            "min_value": "Enter a whole number from 0 to 1000.",
+            "max_value": "Enter a whole number from 0 to 1000.",
+            "invalid": "Enter a whole number from 0 to 1000.",
+        },
+        help_text="Default 0: any violation suspends the agent.",
+    )
+    alert_quality_min = forms.FloatField(
+        label="Quality score below (0 to 1)",
+        min_value=0,
+        max_value=1,
+        error_messages={
+            "min_value": "Enter a score from 0 to 1.",
+            "max_value": "Enter a score from 0 to 1, e.g. 0.7.",
+            "invalid": "Enter a score from 0 to 1, e.g. 0.7.",
+        },
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text="Default 0.7; checked when a snapshot carries a quality score.",
+    )
+    alert_unregistered_tool_use = forms.BooleanField(
+        label="Unregistered tool use",
+        required=False,
+        help_text="Default on: suspend when the runtime's traces show a tool the agent holds no "
+        "permission for.",
+    )
+    stabilization_weeks = forms.IntegerField(
+        label="Stabilization lasts at least (weeks)",
+        min_value=0,
+        max_value=1000,
+        error_messages={
+            "min_value": "Enter a whole number of weeks from 0 to 1000.",
+            "max_value": "Enter a whole number of weeks from 0 to 1000.",
+            "invalid": "Enter a whole number of weeks from 0 to 1000.",
+        },
+        help_text=f"Default {USUAL_WEEKS}, counted from phase 4's go. Fewer than {USUAL_WEEKS} "
+        "needs a confirmation and a reason, and is flagged on the gate board and in the board "
+        "pack.",
+    )
+    stabilization_confirm = forms.BooleanField(
+        label=f"I confirm a stabilization shorter than {USUAL_WEEKS} weeks",
+        required=False,
+    )
+    stabilization_reason = TextField(
+        label="Why a shorter stabilization",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required below the usual minimum: why this agent may leave stabilization "
+        "sooner. Recorded in the audit log with your name.",
+    )
+
+    PERCENT_FIELDS = (
+        "advance_completion_min",
+        "advance_escalation_max",
+        "advance_error_max",
+        "alert_error_rate_max",
+        "alert_escalation_max",
+        "alert_completion_min",
+        "alert_failed_tool_calls_max",
+    )
+
+    def __init__(self, *args, thresholds: metrics.Thresholds, read_only=False, **kwargs):
+        initial = {
+            name: getattr(thresholds, name)
+            for name in (
+                "advance_error_mode",
+                "alert_policy_violations_max",
+                "alert_quality_min",
+                "alert_unregistered_tool_use",
+                "stabilization_weeks",
+            )
+        }
+        initial.update(
+            {name: as_percent(getattr(thresholds, name)) for name in self.PERCENT_FIELDS}
+        )
+        super().__init__(*args, initial=initial, **kwargs)
+        self.read_only = read_only
+        if read_only:
+            for field in self.fields.values():
+                field.disabled = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        pct = lambda name: AppendedText(name, "%")  # noqa: E731
+        self.helper.layout = Layout(
+            HTML(
+                '<fieldset class="mb-3"><legend class="fs-5">Advance thresholds</legend>'
+                '<p class="small text-muted">A horizon advance needs all three on the latest '
+                "snapshot (and an approver's decision).</p>"
+            ),
+            Div(
+                Div(pct("advance_completion_min"), css_class="col-md-6"),
+                Div(pct("advance_escalation_max"), css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("advance_error_mode", css_class="col-md-6"),
+                Div(pct("advance_error_max"), css_class="col-md-6"),
+                css_class="row",
+            ),
+            HTML(
+                '</fieldset><fieldset class="mb-3"><legend class="fs-5">Alert thresholds</legend>'
+                '<p class="small text-muted">A snapshot that crosses any of these suspends the '
+                "agent at once, through the kill switch, and emails the operators.</p>"
+            ),
+            Div(
+                Div(pct("alert_completion_min"), css_class="col-md-4"),
+                Div(pct("alert_escalation_max"), css_class="col-md-4"),
+                Div(pct("alert_error_rate_max"), css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div(pct("alert_failed_tool_calls_max"), css_class="col-md-4"),
+                Div("alert_policy_violations_max", css_class="col-md-4"),
+                Div("alert_quality_min", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(Div("alert_unregistered_tool_use", css_class="col-md-12"), css_class="row"),
+            HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Stabilization</legend>'),
+            Div(
+                Div("stabilization_weeks", css_class="col-md-4"),
+                Div("stabilization_confirm", REASON, css_class="col-md-8"),
+                css_class="row",
+            ),
+            HTML("</fieldset>"),
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("advance_error_mode") == "fixed" and data.get("advance_error_max") is None:
+            self.add_error(
+                "advance_error_max",
+                "Give the fixed error rate (a percentage) when the error threshold is fixed.",
+            )
+        if self._short_stabilization_set(data):
+            if not data.get("stabilization_confirm"):
+                self.add_error(
+                    "stabilization_confirm",
+                    f"Confirm a stabilization shorter than {USUAL_WEEKS} weeks, or set "
+                    f"{USUAL_WEEKS} or more.",
+                )
+            if not data.get(REASON, "").strip():
+                self.add_error(
+                    REASON,
+                    f"Write why {data['stabilization_weeks']} weeks of stabilization are enough "
+                    "for this agent.",
+                )
+        return data
+
+    def _short_stabilization_set(self, data) -> bool:
+        """Whether the admin sets (or re-explains) a minimum below the usual one."""
+        weeks = data.get("stabilization_weeks")
+        changed = {"stabilization_weeks", REASON} & set(self.changed_data)
+        return weeks is not None and weeks < USUAL_WEEKS and bool(changed)
+
+    def service_data(self) -> dict:
+        """Only what the admin changed, as the service takes it (fractions, ints, the mode),
+        so a value shown rounded is never written back. The reason goes with a short minimum
+        being set; the confirmation stays here."""
+        data = {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name not in ("stabilization_confirm", REASON)
+        }
+        if self._short_stabilization_set(self.cleaned_data):
+            data[REASON] = self.cleaned_data[REASON].strip()
+        return data
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            field = key if key in self.fields else None
+            for message in messages:
+                if key in self.PERCENT_FIELDS and "fraction" in message:
+                    message = "Enter a percentage from 0 to 100."
+                self.add_error(field, message)
