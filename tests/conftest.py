@@ -3,14 +3,29 @@
 import json
 
 import pytest
+from django.forms.models import model_to_dict
 from django.test import Client
 
 from accounts.middleware import SESSION_KEY
 from accounts.services import token_create
+from agents.models import Agent, DecisionBoundary, EscalationPath, ToolPermission
 from assessments.selectors import framework_default
+from audit.models import AuditEntry
+from audit.services import audit_verify
 from core.roles import Role
+from gates import services as gates_services
+from gates.checklists import PHASES, phase_definition
+from gates.models import ChecklistItem, Gate, GateDecision, PromptVersion
+from killswitch.models import AgentToken, Suspension
 
-from .factories import MembershipFactory, OrganizationFactory, UserFactory
+from .browser_fixtures import chromium, page  # noqa: F401  (one browser for the suite)
+from .factories import (
+    AgentFactory,
+    AssessmentFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 from .helpers import make_agent
 from .live import live_redis
 
@@ -176,3 +191,111 @@ def _fresh_rate_limits():
     from django.core.cache import caches
 
     caches["ratelimit"].clear()
+
+
+# --- the agent rooms' services: an owner, a registered agent, what a refused call must not change
+
+
+@pytest.fixture
+def owner(org, make_member):
+    """An agent's owner: "olga", a member with no role that matters to the agent rooms."""
+    return make_member(org, "viewer", username="olga")
+
+
+@pytest.fixture
+def refund_bot(assessor, owner):
+    """The "Refund bot", registered for real by the assessor "sam" (four gates, an audit entry),
+    owned by "olga"."""
+    return AgentFactory.register(
+        assessor,
+        owner=owner,
+        name="Refund bot",
+        purpose="Refunds under 50 EUR",
+        business_unit="Support",
+    )
+
+
+@pytest.fixture
+def audit_ids(db):
+    """`audit_ids()`: the audit log's (id, hash) pairs in order, to show nothing was added."""
+    return lambda: list(AuditEntry.objects.order_by("id").values_list("id", "hash"))
+
+
+@pytest.fixture
+def audit_actions(db):
+    """`audit_actions()`: the audit log's actions in order."""
+    return lambda: list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
+
+
+@pytest.fixture
+def world(audit_ids):
+    """`world()`: every row an agent-room service could change, and the audit log, for
+    "a refused call changes nothing" (`before = world()` ... `assert world() == before`)."""
+    models = (
+        Agent,
+        Gate,
+        ChecklistItem,
+        GateDecision,
+        PromptVersion,
+        Suspension,
+        AgentToken,
+        DecisionBoundary,
+        EscalationPath,
+        ToolPermission,
+    )
+
+    def snapshot() -> dict:
+        rows = {
+            model.__name__: [
+                sorted((k, str(v)) for k, v in model_to_dict(obj).items())
+                for obj in model.objects.order_by("pk")
+            ]
+            for model in models
+        }
+        rows["audit"] = audit_ids()
+        return rows
+
+    return snapshot
+
+
+@pytest.fixture
+def audit_chain_verifies(db):
+    """After the test, the audit chain still verifies (a module of service tests uses it for
+    every test: `pytestmark = [..., pytest.mark.usefixtures("audit_chain_verifies")]`)."""
+    yield
+    assert audit_verify() == []
+
+
+@pytest.fixture
+def to_production(assessor, approver):
+    """`to_production(agent)`: a submitted assessment of the organization (a factory row, 4 in
+    every criterion), then each phase's checklist met by the assessor and its gate decided go
+    by the approver, through the gate services; answers the agent as it is now (in
+    stabilization)."""
+
+    def advance(agent: Agent) -> Agent:
+        AssessmentFactory(
+            submitted=True,
+            organization=assessor.organization,
+            created_by=assessor.user,
+            title="Readiness",
+            scores=scores_of(4, 4, 4, 4),
+        )
+        for phase in PHASES:
+            keys = phase_definition(phase).keys
+            gates_services.checklist_update(
+                agent=agent,
+                phase=phase,
+                membership=assessor,
+                changes={k: {"met": True, "evidence": f"https://wiki.example/{k}"} for k in keys},
+            )
+            gates_services.gate_decide(
+                agent=agent,
+                phase=phase,
+                membership=approver,
+                decision="go",
+                rationale=f"Phase {phase} reviewed.",
+            )
+        return Agent.objects.get(pk=agent.pk)
+
+    return advance

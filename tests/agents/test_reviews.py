@@ -13,27 +13,18 @@ from django.http import Http404
 
 from agents import services as agents_services
 from agents.models import Agent, RiskAssessment, ToolPermission
-from assessments import services as assessment_services
 from audit.models import AuditEntry
-from audit.services import audit_verify
 from core.errors import Conflict, Forbidden, InvalidInput
-from gates import services as gates_services
-from gates.checklists import PHASES, phase_definition
+from gates.checklists import PHASES
 from gates.models import Gate, GateDecision
 from outcomes import services as ms
 from overview import services as overview_services
-from tests.conftest import scores_of
+from tests.factories import AgentFactory, SnapshotPayloadFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audit_chain_verifies")]
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 EIGHT_WEEKS = timedelta(weeks=8)
-
-
-@pytest.fixture(autouse=True)
-def audit_chain_still_verifies(db):
-    yield
-    assert audit_verify() == []
 
 
 @pytest.fixture
@@ -44,25 +35,20 @@ def clock():
 
 # --- fixtures and helpers --------------------------------------------------------------------
 
-
-@pytest.fixture
-def owner(org, make_member):
-    return make_member(org, "viewer", username="olga")
+EXISTING_TOOLS = [
+    {"tool": "payments", "access": "write", "justification": "Issues refunds"},
+    {"tool": "crm", "access": "read", "justification": "Looks up customers"},
+]
 
 
 @pytest.fixture
 def agent(assessor, owner):
-    return overview_services.agent_create(
-        membership=assessor,
-        data={
-            "name": "Refund bot",
-            "business_unit": "Support",
-            "owner": "olga",
-            "tool_permissions": [
-                {"tool": "payments", "access": "write", "justification": "Issues refunds"},
-                {"tool": "crm", "access": "read", "justification": "Looks up customers"},
-            ],
-        },
+    return AgentFactory.register(
+        assessor,
+        owner=owner,
+        name="Refund bot",
+        business_unit="Support",
+        tool_permissions=EXISTING_TOOLS,
     )
 
 
@@ -74,84 +60,23 @@ def states(agent: Agent) -> dict[int, str]:
     return dict(Gate.objects.filter(agent=agent).values_list("phase", "state"))
 
 
-def actions() -> list[str]:
-    return list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
-
-
-def audit_ids() -> list[tuple[int, str]]:
-    return list(AuditEntry.objects.order_by("id").values_list("id", "hash"))
-
-
 def codes(error) -> list[str]:
     return [r.code for r in error.reasons]
-
-
-def snapshot(**overrides) -> dict:
-    """A healthy snapshot: completion 95 %, escalations 5 %, errors 2 % (baseline 5 %)."""
-    data = {
-        "period_start": "2026-03-01",
-        "period_end": "2026-03-31",
-        "tasks": 100,
-        "tasks_completed": 95,
-        "escalations": 5,
-        "errors": 2,
-        "cost": 190.0,
-        "avg_cycle_time_s": 60.0,
-        "baseline_cost_per_case": 4.0,
-        "baseline_cycle_time_s": 240.0,
-        "baseline_error_rate": 0.05,
-    }
-    data.update(overrides)
-    return data
 
 
 BREACHING = {"errors": 20}  # error rate 0.20 > 0.10
 
 
 def post(agent, membership, **overrides) -> dict:
-    return ms.metric_snapshot_post(agent=agent, membership=membership, data=snapshot(**overrides))
-
-
-def submit_assessment(assessor, values=(4, 4, 4, 4)):
-    assessment = assessment_services.assessment_create(membership=assessor, title="Readiness")
-    assessment_services.assessment_set_scores(
-        assessment=assessment, membership=assessor, scores=scores_of(*values)
-    )
-    return assessment_services.assessment_submit(assessment=assessment, membership=assessor)
-
-
-def meet(agent, phase, membership):
-    keys = phase_definition(phase).keys
-    return gates_services.checklist_update(
-        agent=agent,
-        phase=phase,
-        membership=membership,
-        changes={k: {"met": True, "evidence": f"https://wiki.example/{k}"} for k in keys},
-    )
-
-
-def decide(agent, phase, membership, decision="go"):
-    return gates_services.gate_decide(
-        agent=agent,
-        phase=phase,
-        membership=membership,
-        decision=decision,
-        rationale=f"Phase {phase} reviewed.",
-    )
-
-
-def to_production(agent, assessor, approver):
-    submit_assessment(assessor)
-    for phase in PHASES:
-        meet(agent, phase, assessor)
-        decide(agent, phase, approver)
-    return fresh(agent)
+    """Post a healthy snapshot (completion 95 %, escalations 5 %, errors 2 %, baseline 5 %)."""
+    data = SnapshotPayloadFactory(**overrides)
+    return ms.metric_snapshot_post(agent=agent, membership=membership, data=data)
 
 
 @pytest.fixture
-def live(clock, agent, assessor, approver):
+def live(clock, agent, to_production):
     """The agent in production since T0 (phase 4's go), in stabilization."""
-    return to_production(agent, assessor, approver)
+    return to_production(agent)
 
 
 def advance(agent, approver, rationale="Figures held for the whole period."):
@@ -192,7 +117,7 @@ def test_an_approver_or_admin_records_a_risk_assessment(role, org, make_member, 
 
 
 @pytest.mark.parametrize("role", ["assessor", "operator", "viewer"])
-def test_other_roles_may_not_record_a_risk_assessment(role, org, make_member, agent):
+def test_other_roles_may_not_record_a_risk_assessment(role, org, make_member, agent, audit_ids):
     member = make_member(org, role, username=f"only-{role}")
     before = audit_ids()
 
@@ -212,14 +137,10 @@ def test_a_risk_assessment_needs_a_scope_a_subject_and_the_assessment(agent, app
 
 
 NEW_TOOL = {"tool": "ledger", "access": "read", "justification": "Reconciles refunds"}
-EXISTING_TOOLS = [
-    {"tool": "payments", "access": "write", "justification": "Issues refunds"},
-    {"tool": "crm", "access": "read", "justification": "Looks up customers"},
-]
 
 
 def test_in_optimization_a_new_tool_needs_a_risk_assessment_first(
-    live, clock, operator, approver, assessor
+    live, clock, operator, approver, assessor, audit_ids
 ):
     agent = to_optimization(live, clock, operator, approver)
     before = audit_ids()
@@ -285,9 +206,7 @@ def test_in_optimization_another_agents_risk_assessment_does_not_count(
     live, clock, operator, approver, assessor
 ):
     agent = to_optimization(live, clock, operator, approver)
-    other = overview_services.agent_create(
-        membership=assessor, data={"name": "Quote bot", "owner": "olga"}
-    )
+    other = AgentFactory.register(assessor, owner="olga", name="Quote bot")
     record(other, approver, scope="tool", subject="ledger")
 
     with pytest.raises(Conflict):
@@ -352,9 +271,13 @@ def permission(agent, tool="payments") -> ToolPermission:
     return ToolPermission.objects.get(agent=agent, tool=tool)
 
 
-def review(agent, membership, action, tool="payments"):
+def review(agent, membership, action, tool="payments", note="Refunds still need it"):
     return overview_services.tool_permission_review(
-        agent=agent, membership=membership, permission_id=permission(agent, tool).pk, action=action
+        agent=agent,
+        membership=membership,
+        permission_id=permission(agent, tool).pk,
+        action=action,
+        note=note,
     )
 
 
@@ -373,7 +296,12 @@ def test_an_approver_or_admin_marks_a_permission_reviewed_today(
     entry = AuditEntry.objects.get(action="agent.permission_reviewed")
     assert entry.actor == member.user
     assert entry.before == {"tool": "payments", "access": "write", "last_reviewed": None}
-    assert entry.after == {"tool": "payments", "access": "write", "last_reviewed": "2026-06-01"}
+    assert entry.after == {
+        "tool": "payments",
+        "access": "write",
+        "last_reviewed": "2026-06-01",
+        "note": "Refunds still need it",
+    }
 
 
 @pytest.mark.parametrize("role", ["approver", "admin"])
@@ -389,24 +317,24 @@ def test_an_approver_or_admin_revokes_a_permission(role, org, make_member, agent
     assert entry.after is None
 
 
-def test_revoking_on_an_agent_with_phase_1_at_go_sends_it_to_review(live, approver):
+def test_revoking_on_an_agent_with_phase_1_at_go_sends_it_to_review(live, approver, audit_actions):
     review(live, approver, "revoke")
 
     assert states(live) == {1: "needs_review", 2: "go", 3: "go", 4: "go"}
     assert "payments" in Gate.objects.get(agent=live, phase=1).review_reason
-    assert actions()[-2:] == ["agent.permission_revoked", "gate.needs_review"]
+    assert audit_actions()[-2:] == ["agent.permission_revoked", "gate.needs_review"]
 
 
-def test_revoking_on_an_agent_not_at_go_changes_no_gate(agent, approver):
+def test_revoking_on_an_agent_not_at_go_changes_no_gate(agent, approver, audit_actions):
     review(agent, approver, "revoke")
 
     assert states(agent) == dict.fromkeys(PHASES, "pending")
-    assert "gate.needs_review" not in actions()
+    assert "gate.needs_review" not in audit_actions()
 
 
 @pytest.mark.parametrize("action", ["revoke", "mark_reviewed"])
 @pytest.mark.parametrize("role", ["assessor", "operator", "viewer"])
-def test_other_roles_may_not_review_permissions(role, action, org, make_member, agent):
+def test_other_roles_may_not_review_permissions(role, action, org, make_member, agent, audit_ids):
     member = make_member(org, role, username=f"only-{role}")
     before = audit_ids()
 
@@ -419,7 +347,9 @@ def test_other_roles_may_not_review_permissions(role, action, org, make_member, 
 
 
 @pytest.mark.parametrize("action", ["delete", "", None, "Revoke"])
-def test_an_unknown_review_action_is_refused_and_changes_nothing(action, agent, approver):
+def test_an_unknown_review_action_is_refused_and_changes_nothing(
+    action, agent, approver, audit_ids
+):
     before = audit_ids()
 
     with pytest.raises(InvalidInput) as error:
@@ -431,13 +361,11 @@ def test_an_unknown_review_action_is_refused_and_changes_nothing(action, agent, 
 
 
 def test_another_agents_permission_is_not_found(agent, assessor, approver):
-    other = overview_services.agent_create(
-        membership=assessor,
-        data={
-            "name": "Quote bot",
-            "owner": "olga",
-            "tool_permissions": [{"tool": "pricing", "access": "read"}],
-        },
+    other = AgentFactory.register(
+        assessor,
+        owner="olga",
+        name="Quote bot",
+        tool_permissions=[{"tool": "pricing", "access": "read"}],
     )
 
     with pytest.raises(Http404):

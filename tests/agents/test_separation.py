@@ -14,6 +14,7 @@ from gates import services as gates_services
 from killswitch import services as killswitch_services
 from outcomes import services as outcome_services
 from overview import services as overview_services
+from tests.factories import AgentFactory, SuspensionFactory
 
 
 @pytest.fixture
@@ -26,9 +27,7 @@ def former(org, make_member):
 def handed_over(assessor, former, make_member, org):
     """An agent registered by the assessor for `former`, then handed to `newton` by `former`."""
     make_member(org, "assessor", username="newton")
-    agent = overview_services.agent_create(
-        membership=assessor, data={"name": "Handover", "owner": "fern"}
-    )
+    agent = AgentFactory.register(assessor, owner=former, name="Handover")
     return overview_services.agent_update(agent=agent, membership=former, data={"owner": "newton"})
 
 
@@ -69,9 +68,7 @@ def test_the_previous_owner_cannot_decide_for_90_days(handed_over, former, appro
 def test_who_changed_the_owner_is_barred_too(assessor, org, make_member, approver):
     changer = make_member(org, "approver", "assessor", username="chan")
     make_member(org, "assessor", username="olga")
-    agent = overview_services.agent_create(
-        membership=assessor, data={"name": "Moved", "owner": "sam"}
-    )
+    agent = AgentFactory.register(assessor, name="Moved")  # owned by "sam"
 
     agent = overview_services.agent_update(agent=agent, membership=changer, data={"owner": "olga"})
 
@@ -95,7 +92,7 @@ def test_the_previous_owner_cannot_advance_the_horizon(handed_over, former):
 
 
 def test_the_previous_owner_cannot_resume_the_agent(handed_over, former, operator, approver):
-    killswitch_services.agent_suspend(agent=handed_over, membership=operator, reason="Stop")
+    SuspensionFactory(agent=handed_over, started_by=operator.user, reason="Stop")
 
     with pytest.raises(Conflict) as refused:
         killswitch_services.agent_resume(agent=handed_over, membership=former, reason="Fine")
@@ -111,10 +108,8 @@ def test_the_previous_owner_cannot_resume_the_agent(handed_over, former, operato
 def test_an_approver_who_owns_the_agent_cannot_end_someone_elses_drill(
     assessor, former, operator, approver
 ):
-    agent = overview_services.agent_create(
-        membership=assessor, data={"name": "Drilled", "owner": "fern"}
-    )
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+    agent = AgentFactory.register(assessor, owner=former, name="Drilled")
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
 
     with pytest.raises(Conflict) as refused:
         killswitch_services.drill_end(agent=agent, drill=drill, membership=former)

@@ -8,53 +8,31 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.forms.models import model_to_dict
 
 from agents import rules as agents_rules
-from agents.models import Agent, DecisionBoundary, EscalationPath, ToolPermission
+from agents.models import Agent, ToolPermission
 from audit.models import AuditEntry
-from audit.services import audit_verify
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.roles import Role
 from gates import selectors as gates_selectors
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
-from gates.models import ChecklistItem, Gate, GateDecision, PromptVersion
+from gates.models import Gate
 from killswitch import services as killswitch_services
-from killswitch.models import AgentToken, Suspension
 from overview import services as overview_services
+from tests.factories import AgentFactory, PromptPayloadFactory, SuspensionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audit_chain_verifies")]
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def audit_chain_still_verifies(db):
-    yield
-    assert audit_verify() == []
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
 
 
 @pytest.fixture
-def owner(org, make_member):
-    """The agent's owner: a member with no role that matters here."""
-    return make_member(org, "viewer", username="olga")
-
-
-@pytest.fixture
-def agent(assessor, owner):
-    return overview_services.agent_create(
-        membership=assessor,
-        data={
-            "name": "Refund bot",
-            "purpose": "Refunds under 50 EUR",
-            "business_unit": "Support",
-            "owner": "olga",
-        },
-    )
+def agent(refund_bot):
+    return refund_bot
 
 
 def fresh(agent: Agent) -> Agent:
@@ -82,43 +60,6 @@ def no_go(agent, phase, membership, **kwargs):
         rationale="Not yet.",
         **kwargs,
     )
-
-
-def prompt(tag, **overrides):
-    return {
-        "tag": tag,
-        "regression_passed": True,
-        "adversarial_passed": True,
-        "delta": 0.02,
-        "tolerance": 0.05,
-        "rollback_target": "v0",
-        **overrides,
-    }
-
-
-def world() -> dict:
-    """Everything a service could change, for "a refused call changes nothing"."""
-    models = (
-        Agent,
-        Gate,
-        ChecklistItem,
-        GateDecision,
-        PromptVersion,
-        Suspension,
-        AgentToken,
-        DecisionBoundary,
-        EscalationPath,
-        ToolPermission,
-    )
-    snapshot = {
-        model.__name__: [
-            sorted((k, str(v)) for k, v in model_to_dict(obj).items())
-            for obj in model.objects.order_by("pk")
-        ]
-        for model in models
-    }
-    snapshot["audit"] = list(AuditEntry.objects.order_by("id").values_list("id", "hash"))
-    return snapshot
 
 
 # --- agent_create ----------------------------------------------------------------------------
@@ -198,7 +139,9 @@ def test_registering_an_agent_with_its_records_stores_them(assessor, owner, oper
 
 
 @pytest.mark.parametrize("owner_name", ["gus", "nobody", "", "  ", None, 42])
-def test_the_owner_must_be_a_member_of_the_organization(assessor, other_assessor, owner_name):
+def test_the_owner_must_be_a_member_of_the_organization(
+    assessor, other_assessor, owner_name, world
+):
     # given "gus" exists, but in another organization
     before = world()
 
@@ -228,7 +171,9 @@ def test_a_blank_name_is_refused(assessor, owner):
     assert list(error.value.errors) == ["name"]
 
 
-def test_a_duplicate_name_in_the_organization_is_refused_and_nothing_changes(agent, assessor):
+def test_a_duplicate_name_in_the_organization_is_refused_and_nothing_changes(
+    agent, assessor, world
+):
     before = world()
 
     with pytest.raises(InvalidInput) as error:
@@ -249,7 +194,7 @@ def test_the_same_name_is_fine_in_another_organization(agent, other_assessor):
 
 
 def test_renaming_to_another_agents_name_is_refused(agent, assessor):
-    overview_services.agent_create(membership=assessor, data={"name": "Quote bot", "owner": "olga"})
+    AgentFactory.register(assessor, owner="olga", name="Quote bot")
 
     with pytest.raises(InvalidInput) as error:
         overview_services.agent_update(agent=agent, membership=assessor, data={"name": "Quote bot"})
@@ -280,7 +225,9 @@ def _checklist(agent, m):
 
 
 def _prompt(agent, m):
-    return gates_services.prompt_version_post(agent=agent, membership=m, data=prompt("v1"))
+    return gates_services.prompt_version_post(
+        agent=agent, membership=m, data=PromptPayloadFactory(tag="v1")
+    )
 
 
 def _decide(agent, m):
@@ -325,7 +272,7 @@ def prepared(agent, operator):
 
     def prepare(name):
         if name == "agent_resume":
-            killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Test")
+            SuspensionFactory(agent=agent, started_by=operator.user, reason="Test")
         return agent
 
     return prepare
@@ -333,7 +280,7 @@ def prepared(agent, operator):
 
 @pytest.mark.parametrize(("name", "role"), REFUSED)
 def test_a_role_the_spec_does_not_name_is_forbidden_and_changes_nothing(
-    name, role, org, make_member, prepared
+    name, role, org, make_member, prepared, world
 ):
     # given a member holding only that role
     agent = prepared(name)
@@ -347,7 +294,9 @@ def test_a_role_the_spec_does_not_name_is_forbidden_and_changes_nothing(
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_every_role_but_the_required_one_is_still_forbidden(name, org, make_member, prepared):
+def test_every_role_but_the_required_one_is_still_forbidden(
+    name, org, make_member, prepared, world
+):
     # roles add up; none includes another
     agent = prepared(name)
     required = SERVICES[name][0]
@@ -376,7 +325,7 @@ def test_the_required_role_alone_is_allowed(name, org, make_member, prepared):
 # --- agent_update ------------------------------------------------------------------------------
 
 
-def test_an_update_with_a_stale_version_is_a_conflict_and_saves_nothing(agent, assessor):
+def test_an_update_with_a_stale_version_is_a_conflict_and_saves_nothing(agent, assessor, world):
     # given someone saved after we opened version 1
     overview_services.agent_update(agent=agent, membership=assessor, data={"purpose": "First"})
     before = world()
@@ -464,7 +413,7 @@ def test_lists_are_replaced_whole(agent, assessor):
     ],
 )
 def test_bad_records_are_refused_naming_the_field_and_nothing_is_saved(
-    agent, assessor, other_assessor, data, field
+    agent, assessor, other_assessor, data, field, world
 ):
     before = world()
 
@@ -476,7 +425,7 @@ def test_bad_records_are_refused_naming_the_field_and_nothing_is_saved(
 
 
 @pytest.mark.parametrize("key", ["last_used", "last_reviewed"])
-def test_a_tool_permission_date_of_tomorrow_is_refused_naming_it(agent, assessor, key):
+def test_a_tool_permission_date_of_tomorrow_is_refused_naming_it(agent, assessor, key, world):
     before = world()
     tools = [
         {"tool": "crm", "access": "read", key: "2026-03-02"},  # today
@@ -549,9 +498,8 @@ def test_resending_unchanged_tool_permissions_keeps_when_they_were_granted(asses
     with time_machine.travel(T0, tick=False) as clock:
         # given a permission granted at T0, never used nor reviewed
         permissions = [{"tool": "crm", "access": "read", "justification": "Look-ups"}]
-        agent = overview_services.agent_create(
-            membership=assessor,
-            data={"name": "CRM bot", "owner": "olga", "tool_permissions": permissions},
+        agent = AgentFactory.register(
+            assessor, owner=owner, name="CRM bot", tool_permissions=permissions
         )
         today = (T0 + timedelta(days=100)).date()
         clock.move_to(T0 + timedelta(days=100))

@@ -8,50 +8,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.forms.models import model_to_dict
 
-from agents.models import Agent, DecisionBoundary, EscalationPath, ToolPermission
+from agents.models import Agent
 from audit.models import AuditEntry
-from audit.services import audit_verify
 from core.errors import Conflict, Forbidden, InvalidInput
 from gates import selectors as gates_selectors
-from gates.models import ChecklistItem, Gate, GateDecision, PromptVersion
 from killswitch import rules as killswitch_rules
 from killswitch import services as killswitch_services
-from killswitch.models import AgentToken, Suspension
-from overview import services as overview_services
+from killswitch.models import Suspension
+from tests.factories import AgentFactory, SuspensionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audit_chain_verifies")]
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def audit_chain_still_verifies(db):
-    yield
-    assert audit_verify() == []
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
 
 
 @pytest.fixture
-def owner(org, make_member):
-    """The agent's owner: a member with no role that matters here."""
-    return make_member(org, "viewer", username="olga")
-
-
-@pytest.fixture
-def agent(assessor, owner):
-    return overview_services.agent_create(
-        membership=assessor,
-        data={
-            "name": "Refund bot",
-            "purpose": "Refunds under 50 EUR",
-            "business_unit": "Support",
-            "owner": "olga",
-        },
-    )
+def agent(refund_bot):
+    return refund_bot
 
 
 @pytest.fixture
@@ -61,64 +38,21 @@ def approver_owner(org, make_member):
 
 @pytest.fixture
 def owned_by_approver(assessor, approver_owner):
-    return overview_services.agent_create(
-        membership=assessor, data={"name": "Quote bot", "owner": "oscar"}
-    )
+    return AgentFactory.register(assessor, owner=approver_owner, name="Quote bot")
 
 
 def fresh(agent: Agent) -> Agent:
     return Agent.objects.get(pk=agent.pk)
 
 
-def actions() -> list[str]:
-    return list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
-
-
 def codes(error: Conflict) -> list[str]:
     return [r.code for r in error.reasons]
-
-
-def prompt(tag, **overrides):
-    return {
-        "tag": tag,
-        "regression_passed": True,
-        "adversarial_passed": True,
-        "delta": 0.02,
-        "tolerance": 0.05,
-        "rollback_target": "v0",
-        **overrides,
-    }
-
-
-def world() -> dict:
-    """Everything a service could change, for "a refused call changes nothing"."""
-    models = (
-        Agent,
-        Gate,
-        ChecklistItem,
-        GateDecision,
-        PromptVersion,
-        Suspension,
-        AgentToken,
-        DecisionBoundary,
-        EscalationPath,
-        ToolPermission,
-    )
-    snapshot = {
-        model.__name__: [
-            sorted((k, str(v)) for k, v in model_to_dict(obj).items())
-            for obj in model.objects.order_by("pk")
-        ]
-        for model in models
-    }
-    snapshot["audit"] = list(AuditEntry.objects.order_by("id").values_list("id", "hash"))
-    return snapshot
 
 
 # --- kill switch: suspend and resume -----------------------------------------------------------
 
 
-def test_an_operator_suspends_an_agent_at_once(agent, operator):
+def test_an_operator_suspends_an_agent_at_once(agent, operator, audit_actions):
     suspension = killswitch_services.agent_suspend(
         agent=agent, membership=operator, reason=" Odd refunds "
     )
@@ -130,11 +64,11 @@ def test_an_operator_suspends_an_agent_at_once(agent, operator):
         operator.user,
     )
     assert suspension.ended_at is None
-    assert actions()[-1] == "agent.suspended.manual"
+    assert audit_actions()[-1] == "agent.suspended.manual"
 
 
-def test_suspending_a_suspended_agent_is_a_conflict_and_changes_nothing(agent, operator):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="First")
+def test_suspending_a_suspended_agent_is_a_conflict_and_changes_nothing(agent, operator, world):
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="First")
     before = world()
 
     with pytest.raises(Conflict) as error:
@@ -145,7 +79,7 @@ def test_suspending_a_suspended_agent_is_a_conflict_and_changes_nothing(agent, o
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None, "x" * 2001])
-def test_a_suspension_needs_a_reason(agent, operator, reason):
+def test_a_suspension_needs_a_reason(agent, operator, reason, world):
     before = world()
 
     with pytest.raises(InvalidInput) as error:
@@ -155,10 +89,8 @@ def test_a_suspension_needs_a_reason(agent, operator, reason):
     assert world() == before
 
 
-def test_an_approver_resumes_a_suspended_agent(agent, operator, approver):
-    suspension = killswitch_services.agent_suspend(
-        agent=agent, membership=operator, reason="Odd refunds"
-    )
+def test_an_approver_resumes_a_suspended_agent(agent, operator, approver, audit_actions):
+    suspension = SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd refunds")
 
     resumed = killswitch_services.agent_resume(
         agent=agent, membership=approver, reason="Checked: fine"
@@ -169,10 +101,10 @@ def test_an_approver_resumes_a_suspended_agent(agent, operator, approver):
     assert suspension.ended_by == approver.user
     assert suspension.end_reason == "Checked: fine"
     assert suspension.ended_at is not None
-    assert actions()[-1] == "agent.resumed"
+    assert audit_actions()[-1] == "agent.resumed"
 
 
-def test_resuming_an_active_agent_is_a_conflict(agent, approver):
+def test_resuming_an_active_agent_is_a_conflict(agent, approver, world):
     before = world()
 
     with pytest.raises(Conflict) as error:
@@ -182,8 +114,8 @@ def test_resuming_an_active_agent_is_a_conflict(agent, approver):
     assert world() == before
 
 
-def test_the_agents_owner_cannot_resume_it(owned_by_approver, operator, approver_owner):
-    killswitch_services.agent_suspend(agent=owned_by_approver, membership=operator, reason="Odd")
+def test_the_agents_owner_cannot_resume_it(owned_by_approver, operator, approver_owner, world):
+    SuspensionFactory(agent=owned_by_approver, started_by=operator.user, reason="Odd")
     before = world()
 
     with pytest.raises(Conflict) as error:
@@ -197,7 +129,7 @@ def test_the_agents_owner_cannot_resume_it(owned_by_approver, operator, approver
 
 
 def test_resuming_needs_a_reason(agent, operator, approver):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Odd")
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd")
 
     with pytest.raises(InvalidInput):
         killswitch_services.agent_resume(agent=agent, membership=approver, reason=" ")
@@ -223,11 +155,13 @@ def test_an_alert_threshold_suspends_the_agent_automatically(agent):
 
 
 @pytest.mark.parametrize("first", ["manual", "automatic"])
-def test_an_automatic_suspension_of_a_suspended_agent_changes_nothing(agent, operator, first):
+def test_an_automatic_suspension_of_a_suspended_agent_changes_nothing(
+    agent, operator, first, world
+):
     if first == "manual":
-        killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Odd")
+        SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd")
     else:
-        killswitch_services.agent_suspend_automatic(agent=agent, reason="Errors", details={})
+        SuspensionFactory(agent=agent, automatic=True, reason="Errors", details={})
     before = world()
 
     assert (
@@ -239,7 +173,7 @@ def test_an_automatic_suspension_of_a_suspended_agent_changes_nothing(agent, ope
 
 def test_an_automatic_suspension_during_a_drill_takes_over(agent, operator):
     # given a drill in progress
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
 
     # when a real threshold fires
     suspension = killswitch_services.agent_suspend_automatic(
@@ -278,20 +212,20 @@ def test_the_runtime_reads_active_while_nothing_is_open(agent):
     }
 
 
-def test_a_drill_really_suspends_the_agent(agent, operator):
+def test_a_drill_really_suspends_the_agent(agent, operator, audit_actions):
     drill = killswitch_services.drill_start(agent=agent, membership=operator)
 
     assert drill.kind == "drill"
     assert drill.started_by == operator.user
     assert fresh(agent).state == "suspended"
-    assert actions()[-1] == "agent.suspended.drill"
+    assert audit_actions()[-1] == "agent.suspended.drill"
     status = killswitch_services.agent_status_read(agent=agent)
     assert status["state"] == "suspended"
     assert status["reason"] == drill.reason
 
 
-def test_a_drill_cannot_start_on_a_suspended_agent(agent, operator):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Odd")
+def test_a_drill_cannot_start_on_a_suspended_agent(agent, operator, world):
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd")
     before = world()
 
     with pytest.raises(Conflict) as error:
@@ -334,7 +268,7 @@ def test_time_to_stop_is_the_seconds_to_the_runtimes_first_read(agent, operator)
 
 
 def test_a_drill_the_runtime_never_read_has_no_time_to_stop(agent, operator):
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
 
     ended = killswitch_services.drill_end(agent=agent, drill=drill, membership=operator)
 
@@ -342,8 +276,8 @@ def test_a_drill_the_runtime_never_read_has_no_time_to_stop(agent, operator):
     assert AuditEntry.objects.order_by("id").last().after["time_to_stop_s"] is None
 
 
-def test_another_operator_may_not_end_the_drill(agent, operator, org, make_member):
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+def test_another_operator_may_not_end_the_drill(agent, operator, org, make_member, world):
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
     other = make_member(org, "operator", username="olivia")
     before = world()
 
@@ -355,8 +289,8 @@ def test_another_operator_may_not_end_the_drill(agent, operator, org, make_membe
 
 
 @pytest.mark.parametrize("role", ["admin", "assessor", "viewer"])
-def test_other_roles_may_not_end_the_drill(agent, operator, org, make_member, role):
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+def test_other_roles_may_not_end_the_drill(agent, operator, org, make_member, role, world):
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
     before = world()
 
     with pytest.raises(Forbidden):
@@ -367,8 +301,8 @@ def test_other_roles_may_not_end_the_drill(agent, operator, org, make_member, ro
     assert world() == before
 
 
-def test_an_approver_may_end_the_drill_and_not_twice(agent, operator, approver):
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+def test_an_approver_may_end_the_drill_and_not_twice(agent, operator, approver, world):
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
 
     killswitch_services.drill_end(agent=agent, drill=drill, membership=approver)
     assert fresh(agent).state == "active"
