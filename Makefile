@@ -18,7 +18,7 @@ MANAGE := $(PY) manage.py
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-x -k scoring"
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test lint format bench audit clean distclean sysdeps-run sysdeps-test
+.PHONY: help venv run test lint format bench audit clean distclean sysdeps-run sysdeps-test sso-provider axe
 
 help:
 	@echo "make run      start the app at http://$(HOST):$(PORT)/ (web + Celery worker; HOST, PORT)"
@@ -36,6 +36,23 @@ sysdeps-run:
 
 sysdeps-test:
 	@bash scripts/system_deps.sh test
+
+# The SSO tests' real OpenID Connect provider (oidc-provider on Node, tests/sso/provider),
+# installed from its lock file when missing. Node 20 and npm come with the machine.
+sso-provider:
+	@if [ ! -d tests/sso/provider/node_modules/oidc-provider ]; then \
+		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (NodeSource)" >&2; exit 1; }; \
+		echo "Installing the SSO tests' OpenID Connect provider (npm ci)"; \
+		npm ci --prefix tests/sso/provider --no-audit --no-fund; \
+	fi
+
+# axe-core for the accessibility browser tests (tests/browser/axe), from its lock file.
+axe:
+	@if [ ! -f tests/browser/axe/node_modules/axe-core/axe.min.js ]; then \
+		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (NodeSource)" >&2; exit 1; }; \
+		echo "Installing axe-core for the accessibility tests (npm ci)"; \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund; \
+	fi
 
 # (Re)create the venv when it is missing or older than Python 3.12; reinstall the
 # project when pyproject.toml is newer than the stamp of the last install.
@@ -59,7 +76,7 @@ run: sysdeps-run venv
 	$(MANAGE) seed_demo
 	exec bash scripts/run.sh
 
-test: sysdeps-test venv lint
+test: sysdeps-test venv lint sso-provider axe
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 	PY=$(PY) bash scripts/pg_test.sh $(PYTEST_ARGS)
 

@@ -20,7 +20,7 @@ from .services import member_set_active, token_revoke
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
     organization_path = "pk"
-    list_display = ["name", "slug", "member_count", "created_at"]
+    list_display = ["name", "slug", "currency", "member_count", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at"]

@@ -5,7 +5,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.template.loader import render_to_string
 
-from core.forms import TextField
+from core.currencies import currency_choices
+from core.forms import ServiceErrorsMixin, TextField
 from core.mail import email_send_on_commit
 from core.roles import ROLE_LABELS, Role
 
@@ -161,3 +162,13 @@ class InvitationSignUpForm(auth_forms.UserCreationForm):
     class Meta(auth_forms.UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
+
+
+class OrganizationSettingsForm(ServiceErrorsMixin, forms.Form):
+    """The organization's settings an admin may change: the currency money is kept in."""
+
+    currency = forms.ChoiceField(
+        choices=currency_choices(),
+        help_text="Costs, budgets and the board report are shown in this currency. Changing it "
+        "converts nothing: figures already recorded are read in the new currency.",
+    )

@@ -2,19 +2,47 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Upper
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from core.currencies import DEFAULT_CURRENCY, is_currency
 from core.roles import Role
+
+
+def validate_currency(value) -> None:
+    """An active ISO 4217 code in capitals (core.currencies), e.g. "EUR"."""
+    if not is_currency(value):
+        raise ValidationError(
+            "Use an active ISO 4217 currency code in capitals, e.g. USD, EUR or GBP.",
+            code="currency",
+        )
 
 
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    currency = models.CharField(
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[validate_currency],
+        help_text="The ISO 4217 code of the currency costs and budgets are kept in: every page "
+        "and the board report show money in it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Three capitals, as ISO 4217 writes them (the list itself is checked by the form).
+            models.CheckConstraint(
+                condition=Q(Exact(Length("currency"), 3)) & Q(currency=Upper("currency")),
+                name="organization_currency_iso_4217",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -51,20 +51,24 @@ def token_get(*, membership: Membership, pk: int) -> ApiToken:
     return get_object_or_404(ApiToken, membership=membership, pk=pk)
 
 
+def invitations_open_queryset(*, user):
+    """The open invitations addressed to the user's email, to organizations they are not in
+    (none for a user without an email address)."""
+    if not user.is_authenticated or not user.email:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(
+        email__iexact=user.email,
+        accepted_at__isnull=True,
+        declined_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exclude(organization__memberships__user=user)
+
+
 def invitations_open_for(*, user) -> list[Invitation]:
-    """The open invitations addressed to the user's email, to organizations they are not in."""
+    """The open invitations of `invitations_open_queryset`, with their organization."""
     if not user.is_authenticated or not user.email:
         return []
-    return list(
-        Invitation.objects.filter(
-            email__iexact=user.email,
-            accepted_at__isnull=True,
-            declined_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-        .exclude(organization__memberships__user=user)
-        .select_related("organization", "invited_by")
-    )
+    return list(invitations_open_queryset(user=user).select_related("organization", "invited_by"))
 
 
 def invitation_by_token(*, raw: str) -> Invitation | None:

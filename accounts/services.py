@@ -7,9 +7,10 @@ from django.utils.text import slugify
 
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason
+from core.currencies import is_currency
+from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.mail import email_send_on_commit
-from core.roles import Role
+from core.roles import Role, can_manage_members
 
 from .models import ApiToken, Invitation, Membership, Organization
 
@@ -286,6 +287,35 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
         after={"member": user.get_username(), "roles": membership.role_names},
     )
     return membership
+
+
+@transaction.atomic
+def organization_settings_update(*, organization: Organization, membership, currency) -> bool:
+    """An admin sets the organization's settings (today its currency, an ISO 4217 code);
+    answers whether anything changed. One audit entry with the keys that changed."""
+    if not can_manage_members(membership.roles) or membership.organization_id != organization.pk:
+        raise Forbidden("Only an admin of the organization may change its settings.")
+    code = currency.strip().upper() if isinstance(currency, str) else currency
+    if not is_currency(code):
+        raise InvalidInput(
+            {"currency": ["Use an active ISO 4217 currency code, e.g. USD, EUR or GBP."]}
+        )
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    if locked.currency == code:
+        return False
+    before = {"currency": locked.currency}
+    locked.currency = code
+    locked.save(update_fields=["currency"])
+    organization.currency = code
+    audit_record(
+        organization=locked,
+        actor=membership.user,
+        action=Action.ORGANIZATION_SETTINGS_CHANGED,
+        target=locked,
+        before=before,
+        after={"currency": code},
+    )
+    return True
 
 
 TOKEN_TOUCH_SECONDS = 60

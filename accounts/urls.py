@@ -48,6 +48,7 @@ urlpatterns = [
     path("profile/tokens/", views.token_create_view, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("members/", views.members, name="members"),
+    path("organization/settings/", views.organization_settings, name="organization_settings"),
     path("members/add/", views.member_add, name="member_add"),
     path("members/invite/", views.member_invite, name="member_invite"),
     path("invitations/", views.invitation_list, name="invitations"),

@@ -10,12 +10,13 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.services import audit_record
 from core import ratelimit
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from core.roles import ROLE_LABELS, can_manage_members
 from core.tenancy import member_required, url_object
 
@@ -24,6 +25,7 @@ from .forms import (
     InvitationSignUpForm,
     MemberAddForm,
     MemberRolesForm,
+    OrganizationSettingsForm,
     TokenCreateForm,
 )
 from .lockout import failures_left
@@ -42,6 +44,7 @@ from .services import (
     member_remove,
     member_set_active,
     member_set_roles,
+    organization_settings_update,
     token_create,
     token_revoke,
 )
@@ -111,10 +114,14 @@ def token_create_view(request):
     return _profile(request, raw_token=raw, created_token=token)
 
 
-@require_POST
 @member_required
 def token_revoke_view(request, pk):
+    """A GET, or a POST without `confirm`, asks first (the profile's button lands here)."""
     token = token_get(membership=request.membership, pk=pk)
+    if token.revoked_at is None and (
+        request.method != "POST" or request.POST.get("confirm") != "yes"
+    ):
+        return render(request, "accounts/token_revoke.html", {"token": token})
     if token.revoked_at is not None:
         messages.info(request, f"The token “{token.name}” was already revoked.")
     else:
@@ -315,6 +322,13 @@ class SignIn(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        # The password was right; a check of a room above (settings.PASSWORD_SIGN_IN_CHECKS,
+        # e.g. an organization that requires single sign-on) may still refuse it.
+        for check in settings.PASSWORD_SIGN_IN_CHECKS:
+            refusal = import_string(check)(form.get_user())
+            if refusal:
+                form.add_error(None, refusal)
+                return self.render_to_response(self.get_context_data(form=form), status=403)
         ratelimit.reset("signin", self._rate_key(), settings.RATE_LIMIT_SIGNIN)
         return super().form_valid(form)
 
@@ -422,3 +436,34 @@ def invitation_link(request, token):
         {"invitation": invitation, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# Organization settings ----------------------------------------------------------------------
+
+
+@member_required(allow=can_manage_members)
+def organization_settings(request):
+    """GET: the organization's settings (its currency); POST: an admin changes them."""
+    organization = request.membership.organization
+    data = request.POST if request.method == "POST" else None
+    form = OrganizationSettingsForm(data, initial={"currency": organization.currency})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = organization_settings_update(
+                    organization=organization,
+                    membership=request.membership,
+                    currency=form.cleaned_data["currency"],
+                )
+            except InvalidInput as error:
+                form.add_service_errors(error.errors)
+            else:
+                messages.success(
+                    request,
+                    f"Money is now shown in {organization.currency}."
+                    if changed
+                    else "Nothing changed in the settings.",
+                )
+                return redirect("organization_settings")
+        return render(request, "accounts/organization_settings.html", {"form": form}, status=400)
+    return render(request, "accounts/organization_settings.html", {"form": form})

@@ -386,8 +386,19 @@ class RiskAssessmentForm(ServiceErrorsMixin, forms.Form):
         self.helper.form_tag = False
 
 
-class PermissionReviewForm(forms.Form):
+class PermissionReviewForm(ServiceErrorsMixin, forms.Form):
+    """Revoke, or mark reviewed with a note (the service requires the note, so that a missing
+    one is the same 400 from every caller); `confirm` marks the confirm page's button."""
+
     ACTIONS = [("revoke", "Revoke"), ("mark_reviewed", "Mark reviewed")]
 
     action = forms.ChoiceField(choices=ACTIONS)
     next = TextField(required=False, max_length=500)
+    note = TextField(
+        required=False,
+        max_length=1000,
+        label="Why it is still needed",
+        help_text="A sentence for the audit log, e.g. “refunds still go through payments”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.CharField(required=False, widget=forms.HiddenInput)

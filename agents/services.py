@@ -427,9 +427,9 @@ def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessme
 
 
 @transaction.atomic
-def tool_permission_decide(*, agent: Agent, membership, permission_id, action: str):
-    """Revoke a tool permission or mark it reviewed today (docs/rules.md §4's quarterly audit).
-    Answers the permission and whether it was revoked (then it is deleted)."""
+def tool_permission_decide(*, agent: Agent, membership, permission_id, action: str, note=None):
+    """Revoke a tool permission or mark it reviewed today (docs/rules.md §4's quarterly audit)
+    with a note, kept in the audit entry. Answers the permission and whether it was revoked."""
     _approver_or_admin(membership, "revoke or review tool permissions")
     permission = (
         ToolPermission.objects.select_for_update().filter(agent=agent, pk=permission_id).first()
@@ -452,6 +452,10 @@ def tool_permission_decide(*, agent: Agent, membership, permission_id, action: s
         return permission, True
     if action != "mark_reviewed":
         raise InvalidInput({"action": ["Choose revoke or mark_reviewed."]})
+    errors: dict[str, list[str]] = {}
+    note = clean_text({"note": note}, "note", "note", errors, max_length=1000)
+    if errors or not note:
+        raise InvalidInput(errors or {"note": ["Say in a sentence why the agent still needs it."]})
     old = permission.last_reviewed
     permission.last_reviewed = timezone.now().date()
     permission.save(update_fields=["last_reviewed"])
@@ -461,6 +465,31 @@ def tool_permission_decide(*, agent: Agent, membership, permission_id, action: s
         action=Action.AGENT_PERMISSION_REVIEWED,
         target=agent,
         before={**before, "last_reviewed": old.isoformat() if old else None},
-        after={**before, "last_reviewed": permission.last_reviewed.isoformat()},
+        after={**before, "last_reviewed": permission.last_reviewed.isoformat(), "note": note},
     )
     return permission, False
+
+
+def tool_permission_observe_use(*, agent: Agent, used: dict, now=None) -> list[str]:
+    """The runtime was seen using tools (OpenTelemetry `execute_tool` spans, telemetry/): each
+    permission's `last_used` follows its latest use, `used` mapping a tool name to when. An
+    observation, not an edit of the agent's records: no gate review and no audit entry. A time
+    in the future counts as now; names match ignoring case. Answers the names of the agent's
+    tool permissions (so the caller can tell which tools it holds none for)."""
+    today = (now or timezone.now()).date()
+    latest: dict = {}
+    for tool, when in used.items():
+        day = min(when.date(), today)
+        key = tool.strip().casefold()
+        if key not in latest or day > latest[key]:
+            latest[key] = day
+    permissions = list(ToolPermission.objects.filter(agent=agent))
+    changed = []
+    for permission in permissions:
+        day = latest.get(permission.tool.strip().casefold())
+        if day is not None and (permission.last_used is None or day > permission.last_used):
+            permission.last_used = day
+            changed.append(permission)
+    if changed:
+        ToolPermission.objects.bulk_update(changed, ["last_used"])
+    return [permission.tool for permission in permissions]

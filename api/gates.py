@@ -2,11 +2,19 @@
 prompt versions CI posts through the deployment gate (docs/api.md)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from ninja import Body, Query, Router, Schema, Status
-from pydantic import Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from agents.models import Agent
 from core.roles import (
@@ -16,6 +24,7 @@ from gates import selectors as gates_selectors
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
 from gates.models import Gate, GateDecision, PromptVersion
+from gates.promptfoo import suite_from_json
 
 from .agents import NumberIn, RuleReasonOut, assessor, reason_out
 from .auth import MemberToken, member, tenant_lookup
@@ -180,18 +189,63 @@ def gate_decision(request, agent_id: str, phase: str, payload: DecisionIn):
     return Status(201, decision_out(record, phase_number))
 
 
+RESULTS_DOC = (
+    "The JSON that `promptfoo eval -o results.json` writes, in place of the boolean; read are "
+    "results.stats (successes, failures, errors) and results.results[] (each test's outcome)."
+)
+
+
 class PromptVersionIn(In):
     tag: StrictStr
-    regression_passed: StrictBool
-    adversarial_passed: StrictBool
-    delta: NumberIn = Field(description="Change against the prior version's outputs, ≥ 0.")
-    tolerance: NumberIn = Field(description="The largest delta that may ship, ≥ 0.")
+    regression_passed: StrictBool | None = Field(
+        default=None, description="Whether the regression suite passed (or send regression)."
+    )
+    adversarial_passed: StrictBool | None = Field(
+        default=None, description="Whether the adversarial suite passed (or send adversarial)."
+    )
+    regression: dict[str, Any] | None = Field(default=None, description=RESULTS_DOC)
+    adversarial: dict[str, Any] | None = Field(default=None, description=RESULTS_DOC)
+    pass_rate_threshold: NumberIn | None = Field(
+        default=None,
+        description="A percentage, 0 to 100: a suite sent as results passes when its pass "
+        "rate reaches it (without it: no failure and no error).",
+    )
+    delta: NumberIn | None = Field(
+        default=None,
+        description="Change against the prior version's outputs, ≥ 0. Without it, computed "
+        "from the current version's stored regression results (0 when there are none).",
+    )
+    # Required, but checked by the service, so that a missing suite is named beside it.
+    tolerance: NumberIn | None = Field(
+        default=None, description="Required: the largest delta that may ship, ≥ 0."
+    )
     rollback_target: StrictStr = Field(default="", description="The tag to roll back to.")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_or_invisible_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # A results file is read, not stored: its outputs may hold any text (only the derived
+        # test keys are kept, and gates/promptfoo.py cleans them).
+        if info.field_name in ("regression", "adversarial"):
+            return value
+        return In._no_nul_or_invisible_text(value)
 
 
 class ShipReasonOut(Schema):
     code: Literal["regression_failed", "adversarial_failed", "delta_above_tolerance"]
     message: str
+
+
+class SuiteOut(Schema):
+    passed: int
+    failed: int
+    errors: int
+    total: int
+    pass_rate: float | None = Field(description="Percentage of tests passed; null if none ran.")
+    tests: dict[str, Literal["pass", "fail", "error"]] = Field(
+        description="Each test's outcome, keyed by its description (with the prompt's label "
+        "first when the run has several), else by its variables."
+    )
 
 
 class PromptVersionOut(Schema):
@@ -201,7 +255,19 @@ class PromptVersionOut(Schema):
     reasons: list[ShipReasonOut] = Field(description="Why it may not ship (empty when it may).")
     regression_passed: bool
     adversarial_passed: bool
+    regression_results: SuiteOut | None = Field(
+        description="The counts and outcomes of a regression suite sent as results, else null."
+    )
+    adversarial_results: SuiteOut | None = Field(
+        description="The counts and outcomes of an adversarial suite sent as results, else null."
+    )
+    pass_rate_threshold: float | None
     delta: float
+    delta_source: Literal["given", "computed", "first_version", "no_previous_results"] = Field(
+        description="given: sent by CI; computed: against delta_against's stored results; "
+        "first_version / no_previous_results: 0, nothing to compare with."
+    )
+    delta_against: str | None = Field(description="The tag the delta was computed against.")
     tolerance: float
     rollback_target: str
     current: bool = Field(description="Whether it is the agent's current prompt version.")
@@ -214,6 +280,20 @@ class PromptVersionListOut(Schema):
     count: int
 
 
+def _suite_out(stored) -> dict | None:
+    suite = suite_from_json(stored)
+    if suite is None:
+        return None
+    return {
+        "passed": suite.passed,
+        "failed": suite.failed,
+        "errors": suite.errors,
+        "total": suite.total,
+        "pass_rate": suite.pass_rate(),
+        "tests": suite.outcomes,
+    }
+
+
 def prompt_version_out(version: PromptVersion, current_id: int | None) -> dict:
     return {
         "id": str(version.pk),
@@ -222,7 +302,12 @@ def prompt_version_out(version: PromptVersion, current_id: int | None) -> dict:
         "reasons": version.reasons,
         "regression_passed": version.regression_passed,
         "adversarial_passed": version.adversarial_passed,
+        "regression_results": _suite_out(version.regression_results),
+        "adversarial_results": _suite_out(version.adversarial_results),
+        "pass_rate_threshold": version.pass_rate_threshold,
         "delta": version.delta,
+        "delta_source": version.delta_source,
+        "delta_against": version.delta_against or None,
         "tolerance": version.tolerance,
         "rollback_target": version.rollback_target,
         "current": version.pk == current_id,
@@ -238,14 +323,18 @@ def prompt_version_out(version: PromptVersion, current_id: int | None) -> dict:
 )
 def prompt_version_post(request, agent_id: str, payload: PromptVersionIn):
     """The deployment gate a CI pipeline calls: it ships only when both suites passed and
-    0 ≤ delta ≤ tolerance. A shipping version becomes the current one and meets phase 2's items;
-    one that may not ship is recorded with its reasons and changes nothing else. A tag the agent
-    already has is 409; a negative or non-numeric delta or tolerance is 400."""
+    0 ≤ delta ≤ tolerance. Each suite is a boolean or promptfoo's results file; without a delta
+    it is computed against the current version's results. A shipping version becomes the
+    current one and meets phase 2's items; one that may not ship is recorded with its reasons
+    and changes nothing else. A tag the agent already has is 409; bad input is 400. Bodies up
+    to 20 MiB."""
     version = gates_services.prompt_version_post(
-        agent=request.tenant_objects["agent_id"], membership=request.auth, data=payload.model_dump()
+        agent=request.tenant_objects["agent_id"],
+        membership=request.auth,
+        data=payload.model_dump(exclude_unset=True),
     )
-    agent = Agent.objects.only("current_prompt_id").get(pk=version.agent_id)
-    return Status(201, prompt_version_out(version, agent.current_prompt_id))
+    current_id = version.pk if version.ship else version.agent.current_prompt_id
+    return Status(201, prompt_version_out(version, current_id))
 
 
 @router.get(

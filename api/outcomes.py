@@ -154,7 +154,12 @@ class ThresholdsOut(Schema):
     alert_failed_tool_calls_max: float
     alert_policy_violations_max: int
     alert_quality_min: float
+    alert_unregistered_tool_use: bool = True
     stabilization_weeks: int
+    stabilization_reason: str = Field(
+        default="",
+        description="Why the minimum is below 8 weeks (required then in a PATCH); else empty.",
+    )
     api_calls_per_hour_limit: int | None = Field(
         description="The guardrail that calls_per_hour is checked against (agent record)."
     )
@@ -162,8 +167,10 @@ class ThresholdsOut(Schema):
 
 def thresholds_out(agent) -> dict:
     t = outcome_services.thresholds_of(agent)
+    short = outcomes_selectors.short_stabilizations(agents=[agent]).get(agent.pk, {})
     return {name: getattr(t, name) for name in outcome_services.THRESHOLD_FIELDS} | {
-        "api_calls_per_hour_limit": agent.api_calls_per_hour
+        "stabilization_reason": short.get("reason", ""),
+        "api_calls_per_hour_limit": agent.api_calls_per_hour,
     }
 
 
@@ -177,7 +184,8 @@ def thresholds_get(request, agent_id: str):
 )
 def thresholds_patch(request, agent_id: str, payload: Body[dict[str, Any]]):
     """Change any thresholds (admin). Fractions outside 0–1 are 400; changing an alert
-    threshold sends phase 4, if at go, to needs_review."""
+    threshold sends phase 4, if at go, to needs_review. Setting stabilization_weeks below 8
+    needs stabilization_reason (400 naming it otherwise)."""
     agent = request.tenant_objects["agent_id"]
     outcome_services.thresholds_update(agent=agent, membership=request.auth, data=payload)
     return thresholds_out(agent)

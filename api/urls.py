@@ -10,6 +10,8 @@ from .gates import router as gates_router
 from .killswitch import router as killswitch_router
 from .outcomes import router as metrics_router
 from .reports import router as reports_router
+from .telemetry import router as telemetry_router
+from .webhooks import router as webhooks_router
 
 api = NinjaAPI(
     title="Readiness API",
@@ -28,3 +30,5 @@ api.add_router("/", gates_router)
 api.add_router("/", killswitch_router)
 api.add_router("/", metrics_router)
 api.add_router("/", reports_router)
+api.add_router("/", telemetry_router)
+api.add_router("/", webhooks_router)

@@ -16,17 +16,19 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.roles import can_edit_assessment
-from core.tenancy import member_required
+from core.tenancy import member_required, role_needed_message
 
 from . import scoring, services
 from .charts import VERDICT_LABELS, dimension_progress
 from .forms import NewAssessmentForm, StepScoresForm
+from .page_parts import DETAIL_PREFIX, chart_key, moment
 from .selectors import (
     assessment_get,
     assessment_latest_submitted,
     assessment_page,
     assessment_trend,
 )
+from .wording import way_to_ready_words
 
 PAGE_SIZE = 20
 STALE_MESSAGE = (
@@ -90,11 +92,14 @@ def _row(assessment) -> dict:
         total, verdict = assessment.total, assessment.verdict
     return {
         "assessment": assessment,
+        "url": f"{DETAIL_PREFIX}{assessment.pk}/",  # joined, not reversed, per row
         "scored": scored,
         "of": of,
         "total": total,
         "max_total": assessment.framework.shape.max_total,
         "verdict": verdict,
+        "created": moment(assessment.created_at),
+        "submitted": moment(assessment.submitted_at),
     }
 
 
@@ -324,8 +329,8 @@ def assessment_preview(request, pk):
 
 
 def _changes(assessment, result, scores: dict[str, int]) -> dict | None:
-    """The way to ready in words: each change with its criterion's name and step, the points
-    it adds, and the result once applied to `scores` (the ones the result was computed from)."""
+    """The way to ready in words (assessments.wording): per dimension it lifts, the criterion
+    scores to raise (with their step, for links), then the total before and after."""
     if result is None or not result.to_ready:
         return None
     framework = assessment.framework
@@ -334,25 +339,20 @@ def _changes(assessment, result, scores: dict[str, int]) -> dict | None:
         for number, dim in enumerate(framework.ordered_dimensions, start=1)
         for c in dim.ordered_criteria
     }
-    by_key = framework.criteria_by_key
-    changes = [
-        {
-            "key": change.criterion,
-            "name": by_key[change.criterion].name,
-            "from": change.from_score,
-            "to": change.to_score,
-            "points": change.to_score - change.from_score,
-            "step": step_of[change.criterion],
-        }
-        for change in result.to_ready
-    ]
-    after_scores = {**scores, **{c["key"]: c["to"] for c in changes}}
-    after = scoring.assessment_result(framework.shape, after_scores)
+    names = {key: c.name for key, c in framework.criteria_by_key.items()}
+    way = way_to_ready_words(framework.shape, names, scores, result.to_ready)
+    if way is None:
+        return None
     return {
-        "changes": changes,
-        "points": sum(c["points"] for c in changes),
-        "after_total": after.total,
-        "after_verdict": after.verdict,
+        "way": way,
+        "lifts": [
+            {
+                "lift": lift,
+                "raises": [{"raise": r, "step": step_of[r.key]} for r in lift.raises],
+            }
+            for lift in way.lifts
+        ],
+        "criteria": len(way.raises),
     }
 
 
@@ -422,6 +422,7 @@ def _missing(assessment) -> list[dict]:
 def assessment_detail(request, pk):
     organization = request.membership.organization
     assessment = assessment_get(organization=organization, pk=pk)
+    trend = assessment_trend(organization=organization)
     return render(
         request,
         "assessments/detail.html",
@@ -431,18 +432,26 @@ def assessment_detail(request, pk):
             "live": _live(assessment, assessment.score_map),
             "criteria_table": _criteria_table(assessment),
             "missing": _missing(assessment) if assessment.is_draft else [],
-            "trend": assessment_trend(organization=organization),
+            "trend": trend,
+            "chart_key": chart_key(assessment, trend),  # the charts' fragment cache
             "can_edit": _can_edit(request) and assessment.is_draft,
         },
     )
 
 
 @member_required
-@require_POST
 def assessment_submit(request, pk):
+    """Submitting fixes the scores for good, so a complete draft asks first: a GET, or a POST
+    without `confirm`, shows the confirm page (the result page's button lands there)."""
     assessment = assessment_get(organization=request.membership.organization, pk=pk)
     if not _can_edit(request):
-        raise PermissionDenied("Only an assessor may submit assessments.")
+        raise PermissionDenied(role_needed_message(request.membership, can_edit_assessment))
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+    if not confirmed and assessment.is_draft and not _missing(assessment):
+        outcome = verdict_outcome(assessment)
+        return render(request, "assessments/submit.html", {"assessment": assessment, **outcome})
+    if request.method != "POST":
+        return redirect("assessments:detail", pk=assessment.pk)
     try:
         assessment = services.assessment_submit(
             assessment=assessment, membership=request.membership

@@ -24,6 +24,12 @@ ROLE_LABELS = {
 }
 
 
+def roles_allowing(allow) -> list[Role]:
+    """The roles that, held alone, satisfy the permission question `allow` (for a 403 page
+    that says which role an action needs)."""
+    return [role for role in Role if allow(frozenset({role}))]
+
+
 def parse_roles(text: str) -> set[Role]:
     """Parse "admin,assessor" into roles; raise ValueError naming any unknown role."""
     names = [part.strip().lower() for part in text.split(",") if part.strip()]

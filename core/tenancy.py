@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from .roles import ROLE_LABELS, roles_allowing
+
 
 def member_required(view=None, *, allow=None, objects=None):
     """Signed in and acting in an organization; `allow(roles)` optionally gates the view (403).
@@ -25,7 +27,7 @@ def member_required(view=None, *, allow=None, objects=None):
             if objects is not None and allow is not None and not allow(request.membership.roles):
                 objects(request, **kwargs)  # Http404 for an object of another organization
             if allow is not None and not allow(request.membership.roles):
-                raise PermissionDenied("Your roles in this organization do not allow this.")
+                raise PermissionDenied(role_needed_message(request.membership, allow))
             return view_func(request, *args, **kwargs)
 
         return wrapper
@@ -41,3 +43,17 @@ def url_object(getter, *, param: str = "pk"):
         return getter(organization=request.membership.organization, pk=kwargs[param])
 
     return resolve
+
+
+def role_needed_message(membership, allow) -> str:
+    """What a 403 says: the role the action needs, the roles held, and who can change them."""
+    needed = [ROLE_LABELS[role] for role in roles_allowing(allow)]
+    held = sorted(ROLE_LABELS[role] for role in membership.roles) or ["none"]
+    organization = membership.organization.name
+    if not needed:
+        return "Your roles in this organization do not allow this."
+    wanted = " or ".join(needed)
+    return (
+        f"This needs the {wanted} role in {organization}; your roles there: "
+        f"{', '.join(held)}. An admin of {organization} can add the role on the members page."
+    )

@@ -1,8 +1,9 @@
 """Small input cleaners the services share: text and ISO dates, each adding a message that
 names the field to `errors` instead of raising."""
 
-from contextlib import suppress
 from datetime import date, datetime
+
+from .dates import ISO_HINT, parse_iso_date
 
 
 def clean_text(data: dict, key: str, field: str, errors: dict, *, required=False, max_length=None):
@@ -28,14 +29,13 @@ def clean_date(value, field: str, errors: dict, *, not_after: date | None = None
     """An ISO date or None (empty); with `not_after` (usually today), a later date is refused."""
     if value in (None, ""):
         return None
-    parsed = None
+    parsed, problem = None, ISO_HINT
     if isinstance(value, date):
         parsed = value
     elif isinstance(value, str):
-        with suppress(ValueError):
-            parsed = date.fromisoformat(value)
+        parsed, problem = parse_iso_date(value.strip())
     if parsed is None:
-        errors[field] = ["Use an ISO date (YYYY-MM-DD)."]
+        errors[field] = [problem]
     elif not_after is not None and _day(parsed) > not_after:
         errors[field] = [
             f"Cannot be in the future: give a date no later than today ({not_after.isoformat()})."

@@ -9,15 +9,33 @@ from django.utils import timezone
 from agents.models import Agent
 from core.append_only import AppendOnly
 
+from .promptfoo import suite_from_json, summary
+
 
 class PromptVersion(models.Model):
     """A prompt version posted by CI, with the deployment gate's answer (docs/rules.md §2)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="prompt_versions")
+
+    class DeltaSource(models.TextChoices):
+        GIVEN = "given", "given by CI"
+        COMPUTED = "computed", "computed against the current version's results"
+        FIRST_VERSION = "first_version", "first version: 0"
+        NO_PREVIOUS_RESULTS = "no_previous_results", "the current version stored no results: 0"
+
     tag = models.CharField(max_length=100)
     regression_passed = models.BooleanField()
     adversarial_passed = models.BooleanField()
+    # A suite sent as promptfoo's results stores {passed, failed, errors, outcomes: {key:
+    # pass | fail | error}} (gates/promptfoo.py); one sent as a boolean stores null.
+    regression_results = models.JSONField(null=True, blank=True)
+    adversarial_results = models.JSONField(null=True, blank=True)
+    pass_rate_threshold = models.FloatField(null=True, blank=True)
     delta = models.FloatField()
+    delta_source = models.CharField(
+        max_length=30, choices=DeltaSource.choices, default=DeltaSource.GIVEN
+    )
+    delta_against = models.CharField(max_length=100, blank=True)
     tolerance = models.FloatField()
     rollback_target = models.CharField(max_length=100, blank=True)
     ship = models.BooleanField()
@@ -38,6 +56,17 @@ class PromptVersion(models.Model):
 
     def __str__(self) -> str:
         return self.tag
+
+    @property
+    def regression_counts(self) -> str:
+        """ "48/48 passed" for a suite sent as results; "" for one sent as a boolean."""
+        suite = suite_from_json(self.regression_results)
+        return summary(suite) if suite else ""
+
+    @property
+    def adversarial_counts(self) -> str:
+        suite = suite_from_json(self.adversarial_results)
+        return summary(suite) if suite else ""
 
 
 class Gate(models.Model):

@@ -196,16 +196,44 @@ def reassessment_due(readiness: ReadinessFacts | None, now: datetime) -> bool:
     return bool(readiness_reasons(readiness, now))
 
 
+def _suite_words(suite: str, counts: str | None, threshold: float | None) -> str:
+    if counts is None:
+        return f"The {suite} suite did not pass."
+    if counts.startswith("0/0 "):
+        return f"The {suite} suite ran no tests."
+    if threshold is not None:
+        return f"The {suite} suite did not reach the pass rate {threshold:g}%: {counts}."
+    return f"The {suite} suite did not pass: {counts}."
+
+
 def prompt_ship_reasons(
-    *, regression_passed: bool, adversarial_passed: bool, delta: float, tolerance: float
+    *,
+    regression_passed: bool,
+    adversarial_passed: bool,
+    delta: float,
+    tolerance: float,
+    regression_counts: str | None = None,
+    adversarial_counts: str | None = None,
+    pass_rate_threshold: float | None = None,
 ) -> list[Reason]:
     """Why a prompt version may not ship (empty: it may). Inputs are already validated
-    (non-negative finite numbers)."""
+    (non-negative finite numbers). A suite sent as promptfoo's results comes with its counts in
+    words (`gates.promptfoo.summary`), which the reason repeats."""
     reasons = []
     if not regression_passed:
-        reasons.append(Reason("regression_failed", "The regression suite did not pass."))
+        reasons.append(
+            Reason(
+                "regression_failed",
+                _suite_words("regression", regression_counts, pass_rate_threshold),
+            )
+        )
     if not adversarial_passed:
-        reasons.append(Reason("adversarial_failed", "The adversarial suite did not pass."))
+        reasons.append(
+            Reason(
+                "adversarial_failed",
+                _suite_words("adversarial", adversarial_counts, pass_rate_threshold),
+            )
+        )
     if not 0 <= delta <= tolerance:
         reasons.append(
             Reason(

@@ -19,7 +19,7 @@ from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.roles import Role
 from core.validation import clean_text
 
-from . import rules
+from . import promptfoo, rules
 from .checklists import PHASES, phase_definition
 from .models import ChecklistItem, Gate, GateDecision, PromptVersion
 from .selectors import people_facts, readiness_facts
@@ -284,26 +284,85 @@ def gate_decide(
     return record
 
 
+SUITES = ("regression", "adversarial")
+
+
+def _suite_input(data: dict, suite: str, errors: dict) -> promptfoo.SuiteResults | bool | None:
+    """A suite comes as `<suite>_passed` (a boolean) or as `<suite>` (promptfoo's results
+    object), never both; answers the one sent (None when it is refused, with its errors)."""
+    flag, results = f"{suite}_passed", suite
+    if flag in data and results in data:
+        errors[results] = [f"Send {flag} or {results} (promptfoo's results), not both."]
+        return None
+    if results in data:
+        try:
+            return promptfoo.parse_results(data[results])
+        except promptfoo.ResultsError as error:
+            for path, message in error.errors.items():
+                errors[f"{results}.{path}" if path else results] = [message]
+            return None
+    if flag not in data:
+        errors[flag] = [f"Send {flag} (true or false) or {results} (promptfoo's results JSON)."]
+        return None
+    if not isinstance(data[flag], bool):
+        errors[flag] = ["Must be true or false."]
+        return None
+    return data[flag]
+
+
+def _delta(data: dict, current, regression) -> tuple[float, str, str]:
+    """The delta used, how it was obtained (PromptVersion.DeltaSource) and the tag compared."""
+    source = PromptVersion.DeltaSource
+    if "delta" in data:
+        return float(data["delta"]), source.GIVEN, ""
+    if current is None:
+        return 0.0, source.FIRST_VERSION, ""
+    stored = promptfoo.suite_from_json(current.regression_results)
+    if stored is None or not stored.outcomes:
+        return 0.0, source.NO_PREVIOUS_RESULTS, current.tag
+    if not isinstance(regression, promptfoo.SuiteResults):
+        raise InvalidInput(
+            {
+                "delta": [
+                    f"The current version {current.tag} stored its regression results: send "
+                    "regression as promptfoo's results to compute the delta, or send delta."
+                ]
+            }
+        )
+    delta = promptfoo.outcome_delta(stored.outcomes, regression.outcomes)
+    return float(delta or 0.0), source.COMPUTED, current.tag
+
+
 @transaction.atomic
 def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersion:
-    """The deployment gate a CI pipeline calls: record the version and say whether it ships."""
+    """The deployment gate a CI pipeline calls: record the version and say whether it ships.
+    Each suite comes as a boolean or as promptfoo's results (gates/promptfoo.py); without a
+    delta, it is computed against the current version's stored regression results."""
     _require(membership, Role.ASSESSOR, "post prompt versions")
     errors: dict = {}
     tag = clean_text(data, "tag", "tag", errors, required=True, max_length=100)
-    for key in ("regression_passed", "adversarial_passed"):
-        if not isinstance(data.get(key), bool):
-            errors[key] = ["Must be true or false."]
+    suites = {suite: _suite_input(data, suite, errors) for suite in SUITES}
+    if "tolerance" not in data:
+        errors["tolerance"] = ["This field is required."]
     for key in ("delta", "tolerance"):
-        if key not in data:
-            errors[key] = ["This field is required."]
-            continue
-        error = rules.non_negative_number_error(data.get(key))
+        error = rules.non_negative_number_error(data[key]) if key in data else None
         if error:
             errors[key] = [error]
+    threshold = data.get("pass_rate_threshold")
+    if "pass_rate_threshold" in data:
+        error = promptfoo.threshold_error(threshold)
+        if error:
+            errors["pass_rate_threshold"] = [error]
+        elif all(isinstance(s, bool) for s in suites.values()):
+            errors["pass_rate_threshold"] = [
+                "Applies to promptfoo's results: send regression or adversarial as results."
+            ]
     rollback = clean_text(data, "rollback_target", "rollback_target", errors, max_length=100)
     if errors:
         raise InvalidInput(errors)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    current = locked.current_prompt
+    delta, delta_source, delta_against = _delta(data, current, suites["regression"])
     if PromptVersion.objects.filter(agent=locked, tag=tag).exists():
         raise Conflict(
             "That tag is already recorded.",
@@ -313,25 +372,42 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
                 )
             ],
         )
+    passed, stored, counts = {}, {}, {}
+    for suite, value in suites.items():
+        if isinstance(value, promptfoo.SuiteResults):
+            passed[suite] = promptfoo.suite_passed(value, threshold)
+            stored[suite] = value.to_json()
+            counts[suite] = promptfoo.summary(value)
+        else:
+            passed[suite], stored[suite], counts[suite] = bool(value), None, None
     reasons = rules.prompt_ship_reasons(
-        regression_passed=data["regression_passed"],
-        adversarial_passed=data["adversarial_passed"],
-        delta=float(data["delta"]),
+        regression_passed=passed["regression"],
+        adversarial_passed=passed["adversarial"],
+        delta=delta,
         tolerance=float(data["tolerance"]),
+        regression_counts=counts["regression"],
+        adversarial_counts=counts["adversarial"],
+        pass_rate_threshold=threshold,
     )
     version = PromptVersion.objects.create(
         agent=locked,
         tag=tag,
-        regression_passed=data["regression_passed"],
-        adversarial_passed=data["adversarial_passed"],
-        delta=float(data["delta"]),
+        regression_passed=passed["regression"],
+        adversarial_passed=passed["adversarial"],
+        regression_results=stored["regression"],
+        adversarial_results=stored["adversarial"],
+        pass_rate_threshold=threshold,
+        delta=delta,
+        delta_source=delta_source,
+        delta_against=delta_against,
         tolerance=float(data["tolerance"]),
         rollback_target=rollback or "",
         ship=not reasons,
         reasons=[{"code": r.code, "message": r.message} for r in reasons],
         created_by=membership.user,
     )
-    previous = locked.current_prompt.tag if locked.current_prompt else None
+    previous = current.tag if current else None
+    items_met: list[str] = []
     if version.ship:
         Agent.objects.filter(pk=locked.pk).update(current_prompt=version, updated_at=timezone.now())
         evidence = f"Prompt version {tag} (posted {version.created_at:%Y-%m-%d %H:%M} UTC)"
@@ -347,6 +423,7 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
             item.updated_by = membership.user
             item.updated_at = now
             item.save()
+            items_met.append(item.key)
         gate_review(locked, 2, membership.user, f"current prompt version is now {tag}")
     audit_record(
         organization=agent.organization,
@@ -355,10 +432,15 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
         target=locked,
         before={"current_prompt": previous},
         after={
+            "id": version.pk,
             "tag": tag,
             "ship": version.ship,
             "reasons": [r.code for r in reasons],
             "current_prompt": tag if version.ship else previous,
+            "delta": delta,
+            "delta_source": delta_source,
+            "counts": {s: c for s, c in counts.items() if c is not None},
+            "items_met": items_met,
         },
     )
     return version

@@ -1,5 +1,5 @@
-"""The kill switch on the pages: the confirm step of a suspension and kill-switch drills
-(docs/rules.md §4). Resuming and runtime tokens re-show the agent's page with their form, so
+"""The kill switch on the pages: the confirm steps of a suspension and of a drill, and ending
+a drill (docs/rules.md §4). Resuming and runtime tokens re-show the agent's page with their form, so
 they live beside it in overview/agent_views.py."""
 
 from django.contrib import messages
@@ -71,10 +71,16 @@ def agent_suspend(request, pk):
     )
 
 
-@require_POST
 @member_required(allow=can_suspend_agent, objects=url_object(agent_get))
 def drill_start(request, pk):
+    """A drill really suspends the agent: a GET, or a POST without `confirm`, shows what will
+    happen first (the agent page's button lands here); the confirm page's button starts it."""
     agent = _agent(request, pk)
+    if agent.is_suspended and request.method != "POST":
+        messages.info(request, f"“{agent.name}” is already suspended: no drill can start now.")
+        return redirect("agents:detail", pk=agent.pk)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "killswitch/drill_start.html", {"agent": agent})
     try:
         services.drill_start(agent=agent, membership=request.membership)
     except Forbidden as error:

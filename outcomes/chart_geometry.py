@@ -12,9 +12,6 @@ from datetime import date
 from . import metrics
 
 # Colours as attributes (not CSS classes) so WeasyPrint draws them the same way.
-
-
-# Colours as attributes (not CSS classes) so WeasyPrint draws them the same way.
 INK = "#212529"
 MUTED = "#6c757d"
 GRID = "#dee2e6"
@@ -37,6 +34,7 @@ ALERT_DASH = "2 3"
 BASELINE_DASH = "5 4"
 FONT_WIDTH = 5.9  # an estimate of one character's width at font-size 11, for layout
 LABEL_GAP = 13  # the least vertical distance between two threshold labels
+LABEL_CLEARANCE = 4  # threshold labels end this far above the axis, clear of its dates
 
 
 def px(value: float) -> float:
@@ -161,16 +159,36 @@ def make_time_axis(points: Sequence[MetricPoint], left: float, width: float) -> 
     return x_of
 
 
-def make_x_labels(points: Sequence[MetricPoint], x_of: Callable, *, min_gap: float) -> list[dict]:
-    """Dates under the axis, latest first kept, none closer than `min_gap` to the next."""
+def text_width(text: str) -> float:
+    """An estimate of a label's width at font-size 11, for layout."""
+    return FONT_WIDTH * len(text)
+
+
+def make_x_labels(
+    points: Sequence[MetricPoint],
+    x_of: Callable,
+    *,
+    min_gap: float,
+    low: float | None = None,
+    high: float | None = None,
+) -> list[dict]:
+    """Dates under the axis, latest first kept, none closer than `min_gap` to the next. A
+    label centred so near the edge of the drawing (`low`, `high`) that it would be clipped
+    is moved inwards just enough to show whole."""
     labels: list[dict] = []
+    placed: list[float] = []
     for point in reversed(points):
         x = x_of(point.period_end)
-        if labels and labels[-1]["x"] - x < min_gap:
+        if placed and placed[-1] - x < min_gap:
             continue
-        labels.append(
-            {"x": x, "day": f"{point.period_end:%d %b}", "year": f"{point.period_end:%Y}"}
-        )
+        placed.append(x)
+        day, year = f"{point.period_end:%d %b}", f"{point.period_end:%Y}"
+        half = max(text_width(day), text_width(year)) / 2 + 1
+        if high is not None:
+            x = min(x, high - half)
+        if low is not None:
+            x = max(x, low + half)
+        labels.append({"x": px(x), "day": day, "year": year})
     return list(reversed(labels))
 
 

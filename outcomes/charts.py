@@ -31,6 +31,7 @@ from .chart_geometry import (
     ESCALATION,
     GRID,
     INK,
+    LABEL_CLEARANCE,
     LABEL_GAP,
     MUTED,
     TEXT_COLOURS,
@@ -205,8 +206,10 @@ def rates_chart(
         line["y"] = y_of(line["value"])
         line["x1"], line["x2"] = left, right
     ys = [line["y"] for line in lines]
+    # Labels spread so none overlaps another, and the lowest stays clear of the axis's dates.
+    highest_label = bottom - LABEL_CLEARANCE
     for line, label_y in zip(
-        lines, spread(ys, gap=LABEL_GAP, low=top - 4, high=bottom + 4), strict=True
+        lines, spread(ys, gap=LABEL_GAP, low=top - 4, high=highest_label), strict=True
     ):
         line["label_x"] = right + 8
         line["label_y"] = px(label_y + 4)
@@ -246,7 +249,7 @@ def rates_chart(
         "ticks": [{"y": y_of(v / 100), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)],
         "series": series,
         "thresholds": lines,
-        "x_labels": make_x_labels(points, x_of, min_gap=62),
+        "x_labels": make_x_labels(points, x_of, min_gap=62, low=0, high=width),
         "x_label_y": x_label_y,
         "legend": legend,
         "colours": {"ink": INK, "muted": MUTED, "grid": GRID, "alert": ALERT},
@@ -280,8 +283,10 @@ def _panel(
     width: float,
     height: float,
     missing: str,
+    bounds: tuple[float, float],
 ) -> dict:
-    """One small panel: the agent's line against the baseline's, from 0 to a round maximum."""
+    """One small panel: the agent's line against the baseline's, from 0 to a round maximum.
+    `bounds` are the drawing's left and right edges, which no date label may cross."""
     values = [v for p in points for v in (agent_value(p), baseline_value(p)) if v is not None]
     divisor, unit_name = unit or (1.0, "")
     ticks = nice_ticks(max(values, default=0) / divisor)
@@ -339,8 +344,8 @@ def _panel(
             },
         ],
         "skipped": skipped,
-        "note": (f"{skipped} period_text(s) without a value: {missing}" if skipped else ""),
-        "x_labels": make_x_labels(points, x_of, min_gap=62),
+        "note": (f"{skipped} period(s) without a value: {missing}" if skipped else ""),
+        "x_labels": make_x_labels(points, x_of, min_gap=62, low=bounds[0], high=bounds[1]),
         "x_label_y": px(bottom + 18),
     }
 
@@ -387,6 +392,7 @@ def baseline_chart(
             width=panel_width,
             height=height,
             missing="no task was completed, so there is no cost per resolved case.",
+            bounds=(0, width),
         ),
         _panel(
             points,
@@ -400,6 +406,7 @@ def baseline_chart(
             width=panel_width,
             height=height,
             missing="",
+            bounds=(0, width),
         ),
     ]
     legend_top = top + height + 18 + 36

@@ -1,5 +1,5 @@
-"""Forms of the outcome pages: one metric snapshot, a CSV upload and its confirmation, the
-agent's thresholds and a horizon advance.
+"""Forms of the outcome pages: one metric snapshot, a CSV upload and its confirmation, and a
+horizon advance (the thresholds form is in outcomes/threshold_forms.py).
 
 Pages show rates as percentages (0 to 100); the services take fractions (0 to 1), so the
 percentage fields convert on the way in and out. The quality score stays a score from 0 to 1,
@@ -245,8 +245,9 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="A .csv file of at most 2 MB, UTF-8 (with or without BOM), whose first row "
-        "names the columns, as in the template.",
+        help_text="A .csv file of at most 2 MB, UTF-8 (with or without BOM), separated by "
+        "commas or semicolons, whose first row names the columns, as in the template. Rates "
+        "with a % sign are percentages (4%), plain numbers fractions (0.04).",
         error_messages={
             "required": "Choose a .csv file to upload.",
             "empty": "The file is empty: it needs a header row and data rows.",
@@ -288,177 +289,6 @@ class UploadForm(forms.Form):
 
 class ConfirmUploadForm(forms.Form):
     token = TextField(widget=forms.HiddenInput, max_length=64)
-
-
-ERROR_MODE_CHOICES = [
-    ("baseline", "The snapshot's human baseline error rate"),
-    ("fixed", "A fixed error rate"),
-]
-
-
-class ThresholdsForm(ServiceErrorsMixin, forms.Form):
-    """The agent's advance thresholds and alert limits; rates as percentages."""
-
-    advance_completion_min = PercentField(
-        label="Task completion rate at least",
-        help_text="Default 90%. An advance needs the latest snapshot at or above it.",
-    )
-    advance_escalation_max = PercentField(
-        label="Escalation frequency at most",
-        help_text="Default 10%. An advance needs the latest snapshot at or below it.",
-    )
-    advance_error_mode = forms.ChoiceField(
-        label="Error rate at most",
-        choices=ERROR_MODE_CHOICES,
-        widget=forms.RadioSelect,
-        help_text="Default: the human baseline error rate of the same snapshot.",
-    )
-    advance_error_max = PercentField(
-        label="Fixed error rate",
-        required=False,
-        help_text="Used only when the error threshold is a fixed rate.",
-    )
-    alert_error_rate_max = PercentField(
-        label="Error rate above",
-        help_text="Default 10%.",
-    )
-    alert_escalation_max = PercentField(
-        label="Escalation frequency above",
-        help_text="Default 30%.",
-    )
-    alert_completion_min = PercentField(
-        label="Task completion rate below",
-        help_text="Default 50%.",
-    )
-    alert_failed_tool_calls_max = PercentField(
-        label="Failed tool calls above",
-        help_text="Default 5% of tasks; checked when a snapshot carries failed tool calls.",
-    )
-    alert_policy_violations_max = forms.IntegerField(
-        label="Policy violations above",
-        min_value=0,
-        max_value=1000,
-        error_messages={
-            "min_value": "Enter a whole number from 0 to 1000.",
-            "max_value": "Enter a whole number from 0 to 1000.",
-            "invalid": "Enter a whole number from 0 to 1000.",
-        },
-        help_text="Default 0: any violation suspends the agent.",
-    )
-    alert_quality_min = forms.FloatField(
-        label="Quality score below (0 to 1)",
-        min_value=0,
-        max_value=1,
-        error_messages={
-            "min_value": "Enter a score from 0 to 1.",
-            "max_value": "Enter a score from 0 to 1, e.g. 0.7.",
-            "invalid": "Enter a score from 0 to 1, e.g. 0.7.",
-        },
-        widget=forms.NumberInput(attrs={"step": "any"}),
-        help_text="Default 0.7; checked when a snapshot carries a quality score.",
-    )
-    stabilization_weeks = forms.IntegerField(
-        label="Stabilization lasts at least (weeks)",
-        min_value=0,
-        max_value=1000,
-        error_messages={
-            "min_value": "Enter a whole number of weeks from 0 to 1000.",
-            "max_value": "Enter a whole number of weeks from 0 to 1000.",
-            "invalid": "Enter a whole number of weeks from 0 to 1000.",
-        },
-        help_text="Default 8, counted from phase 4's go.",
-    )
-
-    PERCENT_FIELDS = (
-        "advance_completion_min",
-        "advance_escalation_max",
-        "advance_error_max",
-        "alert_error_rate_max",
-        "alert_escalation_max",
-        "alert_completion_min",
-        "alert_failed_tool_calls_max",
-    )
-
-    def __init__(self, *args, thresholds: metrics.Thresholds, read_only=False, **kwargs):
-        initial = {
-            name: getattr(thresholds, name)
-            for name in (
-                "advance_error_mode",
-                "alert_policy_violations_max",
-                "alert_quality_min",
-                "stabilization_weeks",
-            )
-        }
-        initial.update(
-            {name: as_percent(getattr(thresholds, name)) for name in self.PERCENT_FIELDS}
-        )
-        super().__init__(*args, initial=initial, **kwargs)
-        self.read_only = read_only
-        if read_only:
-            for field in self.fields.values():
-                field.disabled = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        pct = lambda name: AppendedText(name, "%")  # noqa: E731
-        self.helper.layout = Layout(
-            HTML(
-                '<fieldset class="mb-3"><legend class="fs-5">Advance thresholds</legend>'
-                '<p class="small text-muted">A horizon advance needs all three on the latest '
-                "snapshot (and an approver's decision).</p>"
-            ),
-            Div(
-                Div(pct("advance_completion_min"), css_class="col-md-6"),
-                Div(pct("advance_escalation_max"), css_class="col-md-6"),
-                css_class="row",
-            ),
-            Div(
-                Div("advance_error_mode", css_class="col-md-6"),
-                Div(pct("advance_error_max"), css_class="col-md-6"),
-                css_class="row",
-            ),
-            HTML(
-                '</fieldset><fieldset class="mb-3"><legend class="fs-5">Alert thresholds</legend>'
-                '<p class="small text-muted">A snapshot that crosses any of these suspends the '
-                "agent at once, through the kill switch, and emails the operators.</p>"
-            ),
-            Div(
-                Div(pct("alert_completion_min"), css_class="col-md-4"),
-                Div(pct("alert_escalation_max"), css_class="col-md-4"),
-                Div(pct("alert_error_rate_max"), css_class="col-md-4"),
-                css_class="row",
-            ),
-            Div(
-                Div(pct("alert_failed_tool_calls_max"), css_class="col-md-4"),
-                Div("alert_policy_violations_max", css_class="col-md-4"),
-                Div("alert_quality_min", css_class="col-md-4"),
-                css_class="row",
-            ),
-            HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Stabilization</legend>'),
-            Div(Div("stabilization_weeks", css_class="col-md-4"), css_class="row"),
-            HTML("</fieldset>"),
-        )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("advance_error_mode") == "fixed" and data.get("advance_error_max") is None:
-            self.add_error(
-                "advance_error_max",
-                "Give the fixed error rate (a percentage) when the error threshold is fixed.",
-            )
-        return data
-
-    def service_data(self) -> dict:
-        """Only what the admin changed, as the service takes it (fractions, ints, the mode),
-        so a value shown rounded is never written back."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            field = key if key in self.fields else None
-            for message in messages:
-                if key in self.PERCENT_FIELDS and "fraction" in message:
-                    message = "Enter a percentage from 0 to 100."
-                self.add_error(field, message)
 
 
 class AdvanceForm(forms.Form):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from core.dates import ISO_HINT, parse_iso_date
+
 MAX_NUMBER = 10**12
 EARLIEST_PERIOD_START = date(2000, 1, 1)
 HORIZONS = ("stabilization", "scaling", "optimization")
@@ -43,6 +45,7 @@ class Thresholds:
     alert_failed_tool_calls_max: float = 0.05
     alert_policy_violations_max: int = 0
     alert_quality_min: float = 0.70
+    alert_unregistered_tool_use: bool = True
     stabilization_weeks: int = 8
 
 
@@ -89,6 +92,13 @@ def _date(value: object) -> date | None:
     return None
 
 
+def _date_problem(value: object) -> str:
+    """Why a period date is refused: not ISO, or not a real date (2026-09-31)."""
+    if not isinstance(value, str):
+        return ISO_HINT
+    return parse_iso_date(value)[1] or ISO_HINT
+
+
 def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, list[str]]]:
     """Check one snapshot; return (clean values, errors naming every bad field). A period may
     not end after `today` nor start before 1 January 2000 (docs/rules.md §3)."""
@@ -103,7 +113,7 @@ def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, li
         if data.get(name) is not None:
             parsed = _date(data[name])
             if parsed is None:
-                errors[name] = ["Use an ISO date (YYYY-MM-DD)."]
+                errors[name] = [_date_problem(data[name])]
             else:
                 clean[name] = parsed
     for name in (*COUNT_FIELDS, *OPTIONAL_COUNT_FIELDS):

@@ -44,13 +44,21 @@ class AgentThresholds(models.Model):
     alert_failed_tool_calls_max = models.FloatField(default=0.05)
     alert_policy_violations_max = models.PositiveIntegerField(default=0)
     alert_quality_min = models.FloatField(default=0.70)
+    alert_unregistered_tool_use = models.BooleanField(
+        default=True, help_text="Suspend when the runtime uses a tool it holds no permission for."
+    )
     stabilization_weeks = models.PositiveSmallIntegerField(default=8)
+    # Why a minimum below STABILIZATION_USUAL_WEEKS was chosen (required then, else "").
+    stabilization_reason = models.TextField(max_length=1000, blank=True, default="")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
     FRACTIONS = THRESHOLD_FRACTIONS
+    # A stabilization minimum below this many weeks is short: it needs a written reason and is
+    # flagged on the gate board and in the board pack.
+    STABILIZATION_USUAL_WEEKS = 8
 
     class Meta:
         verbose_name_plural = "agent thresholds"
@@ -65,6 +73,10 @@ class AgentThresholds(models.Model):
 
     def __str__(self) -> str:
         return f"Thresholds of {self.agent}"
+
+    @property
+    def stabilization_short(self) -> bool:
+        return self.stabilization_weeks < self.STABILIZATION_USUAL_WEEKS
 
 
 class MetricSnapshot(models.Model):

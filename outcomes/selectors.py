@@ -2,12 +2,12 @@
 agent or a list of the organization's agents. Each read is a fixed number of queries, whatever
 the number of snapshots."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
 
 from agents.models import Agent
 
 from . import charts, metrics
-from .models import HorizonDecision, MetricSnapshot
+from .models import AgentThresholds, HorizonDecision, MetricSnapshot
 
 SERIES_FIELDS = (
     "period_start",
@@ -43,6 +43,23 @@ def snapshot_series(*, agent: Agent) -> list[charts.MetricPoint]:
     ]
 
 
+def snapshot_version(*, agent: Agent) -> tuple:
+    """What identifies the set of the agent's snapshots, in one query: their count, greatest
+    id, latest creation and the sums of the figures the charts draw (snapshots are added,
+    never changed; the sums also tell apart sets whose ids a rolled-back test reused)."""
+    sums = ("tasks", "tasks_completed", "escalations", "errors", "cost", "avg_cycle_time_s")
+    baselines = ("baseline_cost_per_case", "baseline_cycle_time_s", "baseline_error_rate")
+    row = MetricSnapshot.objects.filter(agent=agent).aggregate(
+        count=Count("pk"),
+        last=Max("pk"),
+        created=Max("created_at"),
+        first_start=Min("period_start"),
+        last_end=Max("period_end"),
+        **{name: Sum(name) for name in (*sums, *baselines)},
+    )
+    return tuple(str(value) for value in row.values())
+
+
 def horizon_decision_list(*, agent: Agent) -> list[HorizonDecision]:
     return list(
         HorizonDecision.objects.filter(agent=agent)
@@ -74,3 +91,16 @@ def snapshot_periods(*, agent: Agent) -> list[tuple]:
     return list(
         MetricSnapshot.objects.filter(agent=agent).values_list("period_start", "period_end")
     )
+
+
+def short_stabilizations(*, agents: list[Agent]) -> dict[int, dict]:
+    """The agents whose stabilization minimum is below the usual one, each with its weeks and
+    the reason recorded for it (docs/short-stabilization.md): one query, whatever the number of
+    agents."""
+    if not agents:
+        return {}
+    rows = AgentThresholds.objects.filter(
+        agent__in=[a.pk for a in agents],
+        stabilization_weeks__lt=AgentThresholds.STABILIZATION_USUAL_WEEKS,
+    ).values_list("agent_id", "stabilization_weeks", "stabilization_reason")
+    return {agent: {"weeks": weeks, "reason": reason} for agent, weeks, reason in rows}

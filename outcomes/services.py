@@ -4,8 +4,6 @@ the audit entry. A snapshot that crosses an alert threshold suspends the agent t
 killswitch.services; a change of alert thresholds sends phase 4 to review through
 gates.services."""
 
-import csv
-import io
 from dataclasses import asdict
 
 from django.db import transaction
@@ -19,12 +17,14 @@ from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
 from core.mail import email_send_on_commit
 from core.roles import Role
+from core.text import text_problem
+from core.validation import clean_text
 from gates import rules
 from gates.models import Gate, GateDecision
 from gates.services import gate_review
 from killswitch.services import agent_suspend_automatic
 
-from . import metrics, selectors
+from . import csv_rows, metrics, selectors
 from .models import AgentThresholds, HorizonDecision, MetricSnapshot
 
 METRIC_ROLES = {Role.ASSESSOR, Role.OPERATOR, Role.ADMIN}
@@ -35,6 +35,7 @@ ALERT_FIELDS = (
     "alert_failed_tool_calls_max",
     "alert_policy_violations_max",
     "alert_quality_min",
+    "alert_unregistered_tool_use",
 )
 
 
@@ -46,6 +47,10 @@ THRESHOLD_FIELDS = (
     *ALERT_FIELDS,
     "stabilization_weeks",
 )
+
+
+REASON = "stabilization_reason"
+REASON_MAX = 1000
 
 
 def thresholds_of(agent: Agent) -> metrics.Thresholds:
@@ -147,51 +152,11 @@ def _notify_operators(agent: Agent, breaches) -> None:
     )
 
 
-CSV_INTEGER_FIELDS = (*metrics.COUNT_FIELDS, *metrics.OPTIONAL_COUNT_FIELDS)
-
-
 def parse_csv(text: str) -> list[dict]:
-    """Rows of a metrics CSV (header row of field names) as dicts of typed values; a cell that
-    does not parse stays a string so validation names it."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise InvalidInput({"file": ["The file is empty: it needs a header row and data rows."]})
-    unknown = [f for f in reader.fieldnames if f and f.strip() not in metrics.ALL_FIELDS]
-    if unknown:
-        raise InvalidInput(
-            {
-                "file": [
-                    f"Unknown column(s) {', '.join(unknown)}: use {', '.join(metrics.ALL_FIELDS)}."
-                ]
-            }
-        )
-    rows = []
-    for raw in reader:
-        row: dict = {}
-        for key, value in raw.items():
-            if key is None:
-                continue
-            key, value = key.strip(), (value or "").strip()
-            if value == "":
-                row[key] = None
-            elif key in ("period_start", "period_end"):
-                row[key] = value
-            elif key in CSV_INTEGER_FIELDS:
-                try:
-                    row[key] = int(value)
-                except ValueError:
-                    row[key] = value
-            else:
-                try:
-                    row[key] = float(value)
-                except ValueError:
-                    row[key] = value
-        rows.append(row)
-    if not rows:
-        raise InvalidInput({"file": ["The file has a header but no data rows."]})
-    if len(rows) > 5000:
-        raise InvalidInput({"file": ["At most 5000 rows per upload."]})
-    return rows
+    """Rows of a metrics CSV as dicts of typed values (outcomes.csv_rows: commas or
+    semicolons, rates as fractions or with a % sign); a cell that does not parse stays a
+    string so validation names it."""
+    return csv_rows.parse_rows(text)
 
 
 def _row_overlaps(checked: list[tuple[dict, dict]], existing) -> dict[int, str]:
@@ -258,11 +223,18 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
     errors: dict = {}
     clean: dict = {}
     for key, value in data.items():
+        if key == REASON:
+            continue  # checked with the weeks it explains, below
         if key not in THRESHOLD_FIELDS:
-            errors[key] = [f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}."]
+            errors[key] = [f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}, {REASON}."]
         elif key == "advance_error_mode":
             if value not in AgentThresholds.ErrorMode.values:
                 errors[key] = ["Choose baseline or fixed."]
+            else:
+                clean[key] = value
+        elif key == "alert_unregistered_tool_use":
+            if not isinstance(value, bool):
+                errors[key] = ["Must be true or false."]
             else:
                 clean[key] = value
         elif key in ("stabilization_weeks", "alert_policy_violations_max"):
@@ -285,13 +257,17 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
     fixed = clean.get("advance_error_max", row.advance_error_max)
     if mode == "fixed" and fixed is None:
         errors["advance_error_max"] = ["Give the fixed error-rate fraction (0 to 1)."]
+    reason = _stabilization_reason(row, data, clean, errors)
     if errors:
         raise InvalidInput(errors)
-    before = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
-    for key, value in clean.items():
+    fields = (*THRESHOLD_FIELDS, REASON)
+    before = {name: getattr(row, name) for name in fields}
+    for key, value in {**clean, REASON: reason}.items():
         setattr(row, key, value)
-    after = {name: getattr(row, name) for name in THRESHOLD_FIELDS}
-    changed = [name for name in THRESHOLD_FIELDS if before[name] != after[name]]
+    after = {name: getattr(row, name) for name in fields}
+    changed = [name for name in fields if before[name] != after[name]]
+    if "stabilization_weeks" in changed and row.stabilization_short and REASON not in changed:
+        changed.append(REASON)  # a new short minimum is recorded with its reason
     if changed:
         row.updated_by = membership.user
         row.updated_at = timezone.now()
@@ -308,6 +284,39 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
         if alerts:
             gate_review(agent, 4, membership.user, "alert thresholds changed: " + ", ".join(alerts))
     return row
+
+
+def _stabilization_reason(row: AgentThresholds, data: dict, clean: dict, errors: dict) -> str:
+    """The reason to store with the stabilization minimum (docs/short-stabilization.md):
+    required when the post sets a minimum below STABILIZATION_USUAL_WEEKS (a new value, or the
+    same one while none is recorded), refused with a usual minimum, which stores none."""
+    if "stabilization_weeks" in errors:
+        return row.stabilization_reason
+    weeks = clean.get("stabilization_weeks", row.stabilization_weeks)
+    usual = AgentThresholds.STABILIZATION_USUAL_WEEKS
+    reason = clean_text(data, REASON, REASON, errors, max_length=REASON_MAX)
+    if reason is None or REASON in errors:
+        return row.stabilization_reason
+    problem = text_problem(reason)
+    if problem:
+        errors[REASON] = [problem]
+    elif weeks >= usual:
+        if reason:
+            errors[REASON] = [
+                f"Only a stabilization minimum below {usual} weeks takes a reason; "
+                f"this one is {weeks}."
+            ]
+        return ""
+    elif not reason and (
+        REASON in data
+        or weeks != row.stabilization_weeks
+        or ("stabilization_weeks" in clean and not row.stabilization_reason)
+    ):
+        errors[REASON] = [
+            f"Required for a stabilization minimum below {usual} weeks: say why {weeks} "
+            "weeks in production are enough for this agent."
+        ]
+    return reason or row.stabilization_reason
 
 
 def production_since(agent: Agent):

@@ -41,7 +41,7 @@ TEMPLATE_ROW = {
     "avg_cycle_time_s": 240,
     "baseline_cost_per_case": 6.50,
     "baseline_cycle_time_s": 1800,
-    "baseline_error_rate": 0.04,
+    "baseline_error_rate": "4%",  # a percentage with its sign; 0.04 means the same
     "failed_tool_calls": 12,
     "policy_violations": 0,
     "quality_score": 0.86,
@@ -265,8 +265,8 @@ def _confirm_upload(request, agent):
     if others:
         messages.warning(
             request,
-            f"{len(others)} other snapshot(s) of the file also crossed alert thresholds; "
-            "see the highlighted rows below.",
+            f"{len(others)} other snapshot{'s' if len(others) != 1 else ''} of the file also "
+            "crossed alert thresholds; see the highlighted rows below.",
         )
     return redirect("outcomes:agent", pk=agent.pk)
 

@@ -26,14 +26,15 @@ from gates import rules
 from gates.models import Gate
 from gates.selectors import agent_get, gate_states
 
-from . import charts, metrics, services
+from . import metrics, services
+from .chart_cache import chart_svgs
 from .charts import duration, number, percent
 from .forms import (
     AdvanceForm,
     SnapshotForm,
-    ThresholdsForm,
 )
-from .selectors import horizon_decision_list, snapshot_queryset, snapshot_series
+from .selectors import horizon_decision_list, snapshot_queryset
+from .threshold_forms import ThresholdsForm
 
 PAGE_SIZE = 25
 HORIZON_LABELS = dict(Agent.Horizon.choices)
@@ -273,7 +274,9 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
     if not can_advance_horizon(roles):
         reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
     states = gate_states(agent)
-    points = snapshot_series(agent=agent)
+    svgs = chart_svgs(
+        agent=agent, thresholds=thresholds, currency=request.membership.organization.currency
+    )
     page = Paginator(snapshot_queryset(agent=agent), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -292,8 +295,8 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
             "risk_assessments": risk_assessment_list(agent=agent),
             "page": page,
             "rows": [_snapshot_row(s) for s in page],
-            "rates_chart": charts.rates_chart(points, thresholds),
-            "baseline_chart": charts.baseline_chart(points),
+            "rates_chart_svg": svgs["rates"],
+            "baseline_chart_svg": svgs["baseline"],
             "curl_example": _curl_example(request, agent) if latest is None else "",
             "can_post": can_post_metrics(roles),
             "can_review": can_review_permissions(roles),

@@ -9,6 +9,7 @@ Another organization's agent is a 404 on every URL.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +38,7 @@ from killswitch import services as killswitch_services
 from killswitch.forms import AgentTokenForm, ReasonForm
 from killswitch.rules import drill_flag
 from killswitch.selectors import drill_list, open_suspension
+from telemetry.selectors import telemetry_panel
 
 from . import services
 from .timeline import GUARDRAIL_LABELS, TIMELINE_STEP, agent_timeline, timeline_limit
@@ -177,6 +179,8 @@ def _detail_page(
             "can_manage_tokens": is_manager,
             "is_owner": request.user.pk == agent.owner_id,
             "people_gaps": list(rules.people_gaps(people_facts(agent=agent)).values()),
+            "telemetry": telemetry_panel(agent=agent, now=now),
+            "otlp_endpoint": request.build_absolute_uri("/api/v1/otlp"),
         },
         status=status,
     )
@@ -315,36 +319,65 @@ def agent_token_create(request, pk):
     return _detail_page(request, agent, raw_token=raw, created_token=token)
 
 
-@require_POST
+def _safe_next(request, value: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=False
+    ):
+        return value
+    return reverse("registry:permissions")
+
+
+def _permission_confirm(request, agent, permission, form, *, back, status=200):
+    """Marking a permission reviewed asks first, with the note the audit log keeps."""
+    return render(
+        request,
+        "overview/permission_review.html",
+        {"agent": agent, "permission": permission, "form": form, "back": back},
+        status=status,
+    )
+
+
 @member_required(allow=can_review_permissions, objects=url_object(agent_get))
 def permission_review(request, pk, permission_id):
-    """Revoke a flagged tool permission or mark it reviewed today; each is audited."""
+    """Revoke a flagged tool permission, or mark it reviewed today with a note after a
+    confirm step (a GET shows that step too); each is audited."""
     agent = _agent(request, pk)
+    permission = next((p for p in agent.tool_permissions.all() if p.pk == permission_id), None)
+    if permission is None:
+        raise Http404("No such tool permission.")
+    if request.method != "POST":
+        back = _safe_next(request, request.GET.get("next", ""))
+        form = PermissionReviewForm(initial={"action": "mark_reviewed", "next": back})
+        return _permission_confirm(request, agent, permission, form, back=back)
     form = PermissionReviewForm(request.POST)
-    back = reverse("registry:permissions")
-    if form.is_valid() and url_has_allowed_host_and_scheme(
-        form.cleaned_data["next"], allowed_hosts={request.get_host()}, require_https=False
-    ):
-        back = form.cleaned_data["next"] or back
-    if not form.is_valid():
+    valid = form.is_valid()
+    back = _safe_next(request, form.cleaned_data.get("next", "") if valid else "")
+    if not valid and set(form.errors) != {"note"}:
         messages.error(request, "Choose revoke or mark reviewed: nothing changed.")
         return redirect(back)
-    permission = next((p for p in agent.tool_permissions.all() if p.pk == permission_id), None)
+    action = form.cleaned_data.get("action", "mark_reviewed")
+    if action == "mark_reviewed" and (not valid or form.cleaned_data["confirm"] != "yes"):
+        status = 400 if not valid else 200
+        return _permission_confirm(request, agent, permission, form, back=back, status=status)
     phase1_was_go = gate_states(agent).get(1) == Gate.State.GO
     try:
         services.tool_permission_review(
             agent=agent,
             membership=request.membership,
             permission_id=permission_id,
-            action=form.cleaned_data["action"],
+            action=action,
+            note=form.cleaned_data.get("note"),
         )
     except Forbidden as error:
         raise PermissionDenied(error.detail) from error
-    except InvalidInput:
+    except InvalidInput as error:
+        if "note" in error.errors:
+            form.add_service_errors(error.errors)
+            return _permission_confirm(request, agent, permission, form, back=back, status=400)
         messages.error(request, "Choose revoke or mark reviewed: nothing changed.")
         return redirect(back)
-    what = f"{permission.tool} ({permission.get_access_display().lower()})" if permission else ""
-    if form.cleaned_data["action"] == "revoke":
+    what = f"{permission.tool} ({permission.get_access_display().lower()})"
+    if action == "revoke":
         messages.success(request, f"Revoked {what} from “{agent.name}”.")
         if phase1_was_go:
             messages.warning(

@@ -33,12 +33,12 @@ def agent_update(
 
 @transaction.atomic
 def tool_permission_review(
-    *, agent: Agent, membership, permission_id, action: str
+    *, agent: Agent, membership, permission_id, action: str, note: str | None = None
 ) -> ToolPermission | None:
     """Revoke a tool permission (phase 1, if at go, then needs review) or mark it reviewed
-    today. Answers the reviewed permission, or None when it was revoked."""
+    today, with a note. Answers the reviewed permission, or None when it was revoked."""
     permission, revoked = registry.tool_permission_decide(
-        agent=agent, membership=membership, permission_id=permission_id, action=action
+        agent=agent, membership=membership, permission_id=permission_id, action=action, note=note
     )
     if not revoked:
         return permission

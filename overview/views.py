@@ -2,28 +2,36 @@
 board, the page a CTO opens on Monday (every agent, its four gates, the kill switch's flags,
 its latest figures)."""
 
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import active_member_user_ids, member_list
 from agents.selectors import business_units
+from assessments.page_parts import chart_key
 from assessments.selectors import assessment_page, assessment_trend
 from assessments.views import verdict_outcome
 from core.roles import (
     can_edit_agent,
     can_edit_assessment,
+    can_manage_members,
     can_suspend_agent,
 )
 from core.tenancy import member_required
 from gates import rules
 from gates.checklists import PHASES, phases, short_name
-from gates.selectors import agent_list, readiness_facts
+from gates.selectors import readiness_facts
+from gates.templatetags.gate_tags import gate_badge, gate_state_label
 from killswitch.rules import drill_flag
-from outcomes.selectors import latest_figures
+from outcomes.selectors import latest_figures, short_stabilizations
+from telemetry.selectors import last_seen_of
 
+from .board_render import board_rows_html
 from .forms import BoardFilterForm
-from .selectors import agent_summary
+from .selectors import BOARD_PAGE_SIZE, agent_summary, board_agents, board_facts, board_ids
+from .work_selectors import first_steps
 
 
 def _organization(request):
@@ -41,6 +49,7 @@ def home(request):
     trend = assessment_trend(organization=organization)
     latest = trend[-1] if trend else None
     recent, count = assessment_page(organization=organization, offset=0, limit=5)
+    steps = first_steps(organization=organization, has_submitted_assessment=latest is not None)
     return render(
         request,
         "overview/home.html",
@@ -48,10 +57,14 @@ def home(request):
             "latest": latest,
             "outcome": verdict_outcome(latest) if latest else None,
             "trend": trend,
+            # the charts' fragment cache: a digest of what they draw (assessments/page_parts.py)
+            "chart_key": chart_key(latest, trend) if latest else "",
             "recent": recent,
             "assessment_count": count,
             "can_edit": can_edit_assessment(request.membership.roles),
             "agents": agent_summary(organization=organization),
+            "first_steps": steps if steps.missing else None,
+            "can_manage_members": can_manage_members(request.membership.roles),
         },
     )
 
@@ -65,10 +78,10 @@ def _day(moment) -> str:
 
 
 def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None) -> dict:
-    """One agent's line of the board, from prefetched gates and annotations (no query).
-    URLs are joined from prefixes reversed once per page: reversing six URLs for each of
-    hundreds of rows was most of the page's time."""
-    gates = {gate.phase: gate for gate in agent.gates.all()}
+    """One agent's line of the board, from its `board_gates` and annotations
+    (overview.selectors.board_agents; no query). URLs are joined from prefixes reversed once
+    per page: reversing six URLs for each of hundreds of rows was most of the page's time."""
+    gates = agent.board_gates
     states = {phase: gate.state for phase, gate in gates.items()}
     phase = rules.agent_phase(states)
     in_production = phase == PRODUCTION
@@ -82,7 +95,9 @@ def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None)
             {
                 "url": f"{detail_url}gates/{number}/",
                 "phase": number,
-                "state": gates[number].state if number in gates else "pending",
+                "state": (state := gates[number].state if number in gates else "pending"),
+                "label": gate_state_label(state),
+                "badge": gate_badge(state),  # built once per state (gate_tags)
                 "decision": getattr(gates.get(number), "last_decision", None),
                 "decided_at": getattr(gates.get(number), "last_decided_at", None),
                 # Formatted here: the date filter's locale lookups, twice for each of
@@ -101,26 +116,29 @@ def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None)
     }
 
 
-def _summary(rows: list[dict]) -> dict:
+def _summary(facts, now) -> dict:
+    """The board's counts over every agent of the organization (BoardFacts), whatever the
+    filters and the page."""
     per_phase = dict.fromkeys((*PHASES, PRODUCTION), 0)
-    for row in rows:
-        per_phase[row["phase"]] += 1
+    for fact in facts:
+        per_phase[fact.phase] += 1
     return {
-        "total": len(rows),
+        "total": len(facts),
         "per_phase": [
             {"phase": phase, "count": count, "label": "Production" if phase == PRODUCTION else ""}
             for phase, count in per_phase.items()
         ],
-        "suspended": sum(1 for row in rows if row["agent"].is_suspended),
-        "needs_review": sum(1 for row in rows if row["needs_review"]),
-        "drill_flags": sum(1 for row in rows if row["drill_flag"] != "ok"),
+        "suspended": sum(1 for fact in facts if fact.suspended),
+        "needs_review": sum(1 for fact in facts if fact.needs_review),
+        "drill_flags": sum(1 for fact in facts if drill_flag(fact.last_drill_at, now) != "ok"),
     }
 
 
 @require_GET
 @member_required
 def agent_board(request):
-    """The page a CTO opens on Monday: every agent, its four gates, the kill switch's flags."""
+    """The page a CTO opens on Monday: every agent, its four gates, the kill switch's flags.
+    Above BOARD_PAGE_SIZE agents it is paginated; the summary still counts every agent."""
     organization = _organization(request)
     members = _members(request)
     units = business_units(organization=organization)
@@ -129,7 +147,11 @@ def agent_board(request):
     now = timezone.now()
     # The readiness facts are read once per page, whatever the number of agents.
     reassessment_due = rules.reassessment_due(readiness_facts(organization=organization), now)
-    agents = agent_list(organization=organization, **filters)
+    # Light facts of every agent (the summary, the phase order), then full rows for one page.
+    facts = board_facts(organization=organization)
+    ids = board_ids(organization=organization, facts=facts, **filters)
+    page = Paginator(ids, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    agents = board_agents(organization=organization, ids=list(page.object_list))
     active = active_member_user_ids(organization=organization)
     figures = latest_figures(agents=agents)
     rows = [
@@ -142,20 +164,26 @@ def agent_board(request):
         )
         for agent in agents
     ]
-    if form.is_filtered:
-        everyone = [
-            _board_row(agent, now=now, reassessment_due=reassessment_due)
-            for agent in agent_list(organization=organization)
-        ]
-    else:
-        everyone = rows
+    seen = last_seen_of(agents=agents)  # one query: when each agent's runtime was last seen
+    for row in rows:
+        last = seen.get(row["agent"].pk)
+        row["last_seen"] = f"{last:%-d %b %H:%M} UTC" if last else ""
+    short = short_stabilizations(agents=agents)  # one query: minimums below 8 weeks, why
+    for row in rows:
+        row["short_stabilization"] = short.get(row["agent"].pk)
+    can_suspend = can_suspend_agent(request.membership.roles)
     return render(
         request,
         "overview/board.html",
         {
             "form": form,
             "rows": rows,
-            "summary": _summary(everyone),
+            "rows_html": board_rows_html(
+                rows, can_suspend=can_suspend, assessments_url=reverse("assessments:list")
+            ),
+            "page": page,
+            "matching": page.paginator.count,
+            "summary": _summary(list(facts.values()), now),
             "filtered": form.is_filtered,
             "order": filters["order"],
             "phases": [
@@ -163,7 +191,7 @@ def agent_board(request):
                 for p in PHASES
             ],
             "can_register": can_edit_agent(request.membership.roles),
-            "can_suspend": can_suspend_agent(request.membership.roles),
+            "can_suspend": can_suspend,
         },
     )
 

@@ -13,13 +13,17 @@ ROOMS = (
     "core",
     "audit",
     "accounts",
+    "sso",
     "assessments",
     "agents",
     "killswitch",
     "gates",
     "outcomes",
+    "telemetry",
     "overview",
     "reports",
+    "notifications",
+    "webhooks",
     "api",
 )
 MAX_MODULE_LINES = 500

@@ -1,5 +1,7 @@
 """Template helpers of the agent pages: gate state badges, phases, drill flags, durations."""
 
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html
 
@@ -20,6 +22,13 @@ GATE_BADGES = {
 def gate_badge(state: str, size: str = "") -> str:
     """A coloured badge for a gate state: pending grey, go green, no-go red, needs review amber
     with a warning sign. The sign is decorative; the words carry the meaning."""
+    return _gate_badge(str(state), str(size))
+
+
+@lru_cache(maxsize=64)
+def _gate_badge(state: str, size: str) -> str:
+    """gate_badge's HTML, built once per (state, size): a page of hundreds of cells used to
+    format the same four badges again and again."""
     css, icon, label = GATE_BADGES.get(state, ("text-bg-light", "", state))
     size_css = " fs-6" if size == "large" else ""
     if icon:

@@ -33,13 +33,17 @@ INSTALLED_APPS = [
     "core",
     "audit",
     "accounts",
+    "sso",
     "assessments",
     "agents",
     "killswitch",
     "gates",
     "outcomes",
+    "telemetry",
     "overview",
     "reports",
+    "notifications",
+    "webhooks",
     "api",
 ]
 
@@ -47,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.middleware.BodySizeLimitMiddleware",
+    "api.large_bodies.LargeApiBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,11 +61,14 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.CurrentMembershipMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A 405 on a page: a GET goes back to the button's page, other methods get the 405 page.
+    "core.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "sso.oidc.SsoBackend",
 ]
 
 ROOT_URLCONF = "readiness.urls"
@@ -77,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
+                "readiness.context_processors.navigation",
             ],
         },
     },
@@ -186,6 +195,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on with OpenID Connect (sso/, docs/sso.md): on when OIDC_ISSUER and
+# OIDC_CLIENT_ID are set. The endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_BUTTON_LABEL = env.str("OIDC_BUTTON_LABEL", default="Sign in with your company account")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# What the password sign-in asks of a user (accounts.views.SignIn): each says why not, or None.
+PASSWORD_SIGN_IN_CHECKS = ["sso.selectors.password_sign_in_refusal"]
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -212,6 +238,10 @@ RATE_LIMIT_API = env.str("READINESS_RATE_API", default="1200/60")
 # An agent runtime token's allowance on the routes it may use (the status route; OTLP later).
 RATE_LIMIT_RUNTIME = env.str("READINESS_RATE_RUNTIME", default="1200/60")
 RATE_LIMIT_REPORTS = env.str("READINESS_RATE_REPORTS", default="20/3600")
+# OTLP trace exports, per runtime token (telemetry/, docs/telemetry.md).
+RATE_LIMIT_OTLP = env.str("READINESS_RATE_OTLP", default="600/60")
+# Hourly telemetry figures are kept this many days, then pruned by `telemetry.prune`.
+TELEMETRY_KEEP_DAYS = env.int("READINESS_TELEMETRY_KEEP_DAYS", default=400)
 
 # The API contract: bodies over 1 MiB answer 413.
 API_MAX_BODY_BYTES = 1024 * 1024
@@ -286,6 +316,15 @@ HEARTBEAT_SECONDS = env.float("READINESS_HEARTBEAT_SECONDS", default=60.0)
 # when it would fail the reports queued behind it just before the worker got to them.
 REPORT_STALE_MINUTES = env.int("READINESS_REPORT_STALE_MINUTES", default=10)
 REPORT_STALE_CHECK_SECONDS = 60.0
+# Notifications (docs/notifications.md): a member's emails wait this many minutes from the
+# first, so what arrives meanwhile comes in one digest; the reminders are computed every
+# NOTIFICATIONS_REMINDER_CHECK_SECONDS (each due item is announced once, and again only when it
+# changes); a monthly budget is announced past this fraction of it; links in emails and
+# webhooks start with NOTIFICATIONS_SITE_URL.
+NOTIFICATIONS_DIGEST_MINUTES = env.int("READINESS_NOTIFICATION_DIGEST_MINUTES", default=10)
+NOTIFICATIONS_REMINDER_CHECK_SECONDS = env.float("READINESS_REMINDER_CHECK_SECONDS", default=3600.0)
+NOTIFICATIONS_BUDGET_ALERT_FRACTION = env.float("READINESS_BUDGET_ALERT_FRACTION", default=0.8)
+NOTIFICATIONS_SITE_URL = env.str("READINESS_SITE_URL", default="http://localhost:8000")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
@@ -294,11 +333,33 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": REPORT_STALE_CHECK_SECONDS,
         "options": {"expires": REPORT_STALE_CHECK_SECONDS},
     },
+    "telemetry-prune": {"task": "telemetry.prune", "schedule": 3600.0},
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0, "options": {"expires": 60.0}},
+    "notifications-digests": {
+        "task": "notifications.send_digests",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "notifications-reminders": {
+        "task": "notifications.announce_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_CHECK_SECONDS,
+        "options": {"expires": NOTIFICATIONS_REMINDER_CHECK_SECONDS},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "READINESS_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule")
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Outbound webhooks (docs/webhooks.md): https targets only; loopback targets (and plain http
+# to them) only with WEBHOOK_ALLOW_LOOPBACK; private networks only within these CIDRs
+# ("10.20.0.0/16,fd00::/8"), checked each time a delivery connects. Each attempt waits at most
+# WEBHOOK_TIMEOUT_SECONDS in all; WEBHOOK_CA_BUNDLE replaces the system's CA certificates.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 
 MAILERS = {
     "default": {

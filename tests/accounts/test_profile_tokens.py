@@ -68,8 +68,8 @@ def test_revoking_a_token_marks_it_revoked_and_audits(viewer, client_for):
     token, _ = token_create(membership=viewer, name="old laptop")
     client = client_for(viewer)
 
-    # when they revoke it
-    response = client.post(f"/profile/tokens/{token.pk}/revoke/")
+    # when they revoke it (the confirm page's button)
+    response = client.post(f"/profile/tokens/{token.pk}/revoke/", {"confirm": "yes"})
 
     # then it is revoked, recorded in the audit log, and the profile says so
     assert response.status_code == 302
@@ -95,11 +95,12 @@ def test_revoking_someone_elses_token_is_404_and_changes_nothing(
         assert token.revoked_at is None
 
 
-def test_revoke_is_post_only(viewer, client_for):
+def test_a_get_of_revoke_asks_and_changes_nothing(viewer, client_for):
     token, _ = token_create(membership=viewer)
 
     response = client_for(viewer).get(f"/profile/tokens/{token.pk}/revoke/")
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert "Revoke the token" in response.content.decode()
     token.refresh_from_db()
     assert token.revoked_at is None

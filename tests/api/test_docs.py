@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 
 DOCS = "/api/v1/docs"
 SHOTS = os.environ.get("READINESS_SCREENSHOTS", "/tmp")

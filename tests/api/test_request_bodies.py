@@ -35,6 +35,7 @@ BODY_ROUTES = [
     ("PATCH", "/api/v1/agents/{agent_id}/thresholds"),
     ("POST", "/api/v1/agents/{agent_id}/horizon/advance"),
     ("POST", "/api/v1/reports"),
+    ("POST", "/api/v1/webhooks"),
 ]
 # Writes without a body: they take no content type and ignore one.
 BODYLESS_ROUTES = [

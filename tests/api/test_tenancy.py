@@ -15,6 +15,8 @@ from killswitch import services as killswitch_services
 from killswitch.models import Suspension
 from overview import services as overview_services
 from reports import services as report_services
+from webhooks import services as webhook_services
+from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -70,11 +72,15 @@ ROUTES = [
     ("POST", "/api/v1/agents/{agent_id}/metrics", SNAPSHOT),
     ("GET", "/api/v1/agents/{agent_id}/metrics", None),
     ("GET", "/api/v1/agents/{agent_id}/thresholds", None),
+    ("GET", "/api/v1/agents/{agent_id}/telemetry", None),
     ("PATCH", "/api/v1/agents/{agent_id}/thresholds", {"alert_error_rate_max": 0.5}),
     ("POST", "/api/v1/agents/{agent_id}/horizon/advance", {"rationale": "Not ours."}),
     ("GET", "/api/v1/reports/{report_id}", None),
     ("POST", "/api/v1/reports/{report_id}/retry", None),
     ("GET", "/api/v1/reports/{report_id}/pdf", None),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}", None),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries", None),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test", None),
 ]
 
 # Collections (path -> the id of acme's one item): the caller's organization only.
@@ -82,6 +88,7 @@ LIST_ROUTES = {
     "/api/v1/assessments": "assessment_id",
     "/api/v1/agents": "agent_id",
     "/api/v1/reports": "report_id",
+    "/api/v1/webhooks": "webhook_id",
 }
 NOT_TENANT_DATA = ["/api/v1/framework"]  # the same for every organization
 
@@ -90,7 +97,7 @@ def _ids(route):
     return route[0] + " " + route[1]
 
 
-PARAMS = ("assessment_id", "agent_id", "drill_id", "report_id", "phase")
+PARAMS = ("assessment_id", "agent_id", "drill_id", "report_id", "phase", "webhook_id")
 UNKNOWN = [
     (method, template, body, param)
     for method, template, body in ROUTES
@@ -100,7 +107,7 @@ UNKNOWN = [
 
 
 @pytest.fixture
-def acme(org, assessor, operator, approver, framework):
+def acme(org, assessor, operator, approver, admin, framework):
     """One of each object in acme: an assessment, an agent (with a drill running), a report."""
     assessment = assessment_services.assessment_create(membership=assessor, title="Acme review")
     agent = overview_services.agent_create(
@@ -108,12 +115,16 @@ def acme(org, assessor, operator, approver, framework):
     )
     drill = killswitch_services.drill_start(agent=agent, membership=operator)
     report = report_services.report_request(membership=assessor)
+    webhook, _ = webhook_services.endpoint_create(
+        membership=admin, url="https://hooks.acme.example/in", events=["agent.suspended"]
+    )
     return {
         "assessment_id": str(assessment.pk),
         "agent_id": str(agent.pk),
         "phase": "1",
         "drill_id": str(drill.pk),
         "report_id": str(report.pk),
+        "webhook_id": str(webhook.pk),
     }
 
 
@@ -124,6 +135,9 @@ def globex(other_assessor, framework):
         membership=other_assessor, data={"name": "Globex agent", "owner": "gus"}
     )
     report_services.report_request(membership=other_assessor)
+    webhook_services.endpoint_create(
+        membership=other_assessor, url="https://hooks.globex.example/in", events=["report.done"]
+    )
 
 
 @pytest.fixture
@@ -144,6 +158,8 @@ def send(client, method, path, body=None, raw=None):
     method = method.lower()
     if method == "get":
         return client.get(path)
+    if method == "delete":  # ApiClient.delete sends no body; the walk sends bad ones too
+        return client._send("delete", path, body, raw=raw)
     if raw is not None:
         return getattr(client, method)(path, raw=raw)
     return getattr(client, method)(path, body)
@@ -156,6 +172,7 @@ def state_of_acme(org):
         "suspensions": list(Suspension.objects.values_list("pk", "ended_at")),
         "decisions": GateDecision.objects.count(),
         "prompts": PromptVersion.objects.count(),
+        "webhooks": list(Endpoint.objects.values_list("pk", "url")),
     }
 
 

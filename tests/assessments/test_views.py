@@ -8,56 +8,48 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments import services
-from assessments.models import Assessment, Score
+from assessments.models import Assessment
 from tests.conftest import scores_of
+from tests.factories import AgentFactory, AssessmentFactory, SuspensionFactory
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _draft(membership, title="Q3 review", scores=None):
-    assessment = services.assessment_create(membership=membership, title=title)
-    if scores:
-        assessment = services.assessment_set_scores(
-            assessment=assessment, membership=membership, scores=scores
-        )
-    return assessment
+    return AssessmentFactory(
+        organization=membership.organization,
+        created_by=membership.user,
+        title=title,
+        scores=scores,
+    )
 
 
 def _submitted(membership, values=(4, 4, 3, 3), title="Q2 review"):
-    assessment = _draft(membership, title=title, scores=scores_of(*values))
-    return services.assessment_submit(assessment=assessment, membership=membership)
+    return AssessmentFactory(
+        submitted=True,
+        organization=membership.organization,
+        created_by=membership.user,
+        title=title,
+        scores=scores_of(*values),
+    )
 
 
 def _bulk(org, user, framework, count: int) -> None:
-    """`count` assessments straight into the tables (every third a draft with 7 scores,
-    the rest submitted and complete), created one hour apart."""
+    """`count` assessments (every third a draft with 7 scores, the rest submitted and complete,
+    all scored 4), created one hour apart."""
     start = timezone.now() - timedelta(days=30)
-    rows = []
+    keys = list(framework.criteria_by_key)
     for n in range(count):
         created = start + timedelta(hours=n)
-        draft = n % 3 == 0
-        rows.append(
-            Assessment(
-                organization=org,
-                framework=framework,
-                title=f"Assessment {n:02d}",
-                created_by=user,
-                created_at=created,
-                status="draft" if draft else "submitted",
-                submitted_by=None if draft else user,
-                submitted_at=None if draft else created + timedelta(minutes=5),
-                total=None if draft else 16,
-                verdict="" if draft else "ready",
+        given = {"organization": org, "framework": framework, "created_by": user}
+        given |= {"title": f"Assessment {n:02d}", "created_at": created}
+        if n % 3 == 0:
+            AssessmentFactory(**given, scores=dict.fromkeys(keys[:7], 4))
+        else:
+            submitted_at = created + timedelta(minutes=5)
+            AssessmentFactory(
+                **given, submitted=True, submitted_at=submitted_at, scores=dict.fromkeys(keys, 4)
             )
-        )
-    created = Assessment.objects.bulk_create(rows)
-    criteria = list(framework.criteria_by_key.values())
-    Score.objects.bulk_create(
-        Score(assessment=a, criterion=c, value=4)
-        for a in created
-        for c in (criteria[:7] if a.status == "draft" else criteria)
-    )
 
 
 def _queries(client, url) -> int:
@@ -417,8 +409,11 @@ def test_preview_returns_the_result_partial_without_saving(assessor, client_for,
     assert "12 of 12 criteria scored" in html
     assert "Total 17/20" in html
     assert "Blocked" in html
-    assert "Production data quality monitoring: 2 → 5" in html
-    assert "Adds 3 points across 1 criterion." in html
+    assert (
+        "Raise Production data quality monitoring 2 → 5: Data quality controls goes from 2 to 3."
+    ) in html
+    assert "The total goes from 17 to 18." in html
+    assert "3 criterion points across 1 criterion" in html
     # And nothing was saved
     assessment.refresh_from_db()
     assert assessment.version == version
@@ -439,7 +434,10 @@ def test_preview_ignores_values_that_are_not_scores(assessor, client_for, framew
 def test_preview_answers_only_post(assessor, client_for, framework):
     assessment = _draft(assessor)
 
-    assert client_for(assessor).get(f"/assessments/{assessment.pk}/preview/").status_code == 405
+    # a GET of the preview (a form's target) leads back to the assessment (core.middleware)
+    response = client_for(assessor).get(f"/assessments/{assessment.pk}/preview/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/assessments/{assessment.pk}/"
 
 
 # --------------------------------------------------------------------------- submit, result
@@ -470,8 +468,10 @@ def test_submit_complete_shows_verdict_reasons_and_the_way_to_ready(
     # Given a complete draft scoring 5, 5, 5, 2 per dimension
     assessment = _draft(assessor, scores=scores_of(5, 5, 5, 2))
 
-    # When it is submitted
-    response = client_for(assessor).post(f"/assessments/{assessment.pk}/submit/", follow=True)
+    # When it is submitted (through the confirm step)
+    response = client_for(assessor).post(
+        f"/assessments/{assessment.pk}/submit/", {"confirm": "yes"}, follow=True
+    )
 
     # Then it is blocked by data quality, and the page says what would make it ready
     html = _text(response)
@@ -484,8 +484,12 @@ def test_submit_complete_shows_verdict_reasons_and_the_way_to_ready(
         "Data quality controls scores 2, below the minimum of 3 that every dimension needs"
     ) in html
     assert "The smallest change that makes you ready" in html
-    assert "Production data quality monitoring: 2 → 5" in html
-    assert "adds 3 points in all and brings the total to 18/20" in html
+    assert (
+        "Raise Production data quality monitoring 2 → 5: <strong>Data quality controls</strong> "
+        "goes from 2 to 3."
+    ) in html
+    assert "The total goes from 17 to 18 (of 20), with every dimension at 3 or more: ready." in html
+    assert "3 criterion points across 1 criterion" in html
     for name in ["Governance maturity", "Infrastructure robustness", "Observability coverage"]:
         assert name in html
     assert 'id="dimension-chart-title"' in html
@@ -629,16 +633,11 @@ def test_another_organizations_assessments_are_not_listed(
 
 
 def test_home_summarises_the_agents(org, assessor, viewer, operator, client_for, make_member):
-    from killswitch import services as killswitch_services
-    from overview import services as overview_services
-
-    make_member(org, "assessor", username="olly")
+    olly = make_member(org, "assessor", username="olly")
     for name in ("One", "Two"):
-        overview_services.agent_create(membership=assessor, data={"name": name, "owner": "olly"})
-    two = overview_services.agent_create(
-        membership=assessor, data={"name": "Three", "owner": "olly"}
-    )
-    killswitch_services.agent_suspend(agent=two, membership=operator, reason="Odd")
+        AgentFactory.register(assessor, owner=olly, name=name)
+    two = AgentFactory.register(assessor, owner=olly, name="Three")
+    SuspensionFactory(agent=two, started_by=operator.user, reason="Odd")
     response = client_for(viewer).get("/")
     summary = response.context["agents"]
     assert summary["total"] == 3

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from killswitch import services as killswitch_services
 from killswitch.models import AgentToken, Suspension
+from tests.factories import SuspensionFactory
 
 # --------------------------------------------------------------------------- kill switch
 
@@ -48,7 +49,7 @@ def test_only_operators_suspend(org, make_member, agent, client_for, role):
 
 
 def test_suspending_an_agent_already_suspended_changes_nothing(operator, agent, client_for):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="First")
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="First")
     client = client_for(operator)
 
     response = client.post(f"/agents/{agent.pk}/suspend/", {"reason": "Second"}, follow=True)
@@ -62,7 +63,7 @@ def test_suspending_an_agent_already_suspended_changes_nothing(operator, agent, 
 
 
 def test_approver_resumes_with_a_reason(operator, approver, agent, client_for):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Odd refunds")
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd refunds")
     client = client_for(approver)
     page = client.get(f"/agents/{agent.pk}/").content.decode()
     assert "Resume agent" in page
@@ -82,7 +83,7 @@ def test_approver_resumes_with_a_reason(operator, approver, agent, client_for):
 
 
 def test_operator_may_not_resume(operator, agent, client_for):
-    killswitch_services.agent_suspend(agent=agent, membership=operator, reason="Odd")
+    SuspensionFactory(agent=agent, started_by=operator.user, reason="Odd")
 
     response = client_for(operator).post(f"/agents/{agent.pk}/resume/", {"resume-reason": "ok"})
 
@@ -94,7 +95,7 @@ def test_operator_may_not_resume(operator, agent, client_for):
 def test_operator_runs_a_drill(operator, agent, client_for):
     client = client_for(operator)
 
-    started = client.post(f"/agents/{agent.pk}/drills/start/", follow=True)
+    started = client.post(f"/agents/{agent.pk}/drills/start/", {"confirm": "yes"}, follow=True)
     drill = Suspension.objects.get(kind="drill")
     agent.refresh_from_db()
     assert agent.is_suspended
@@ -118,7 +119,7 @@ def test_operator_runs_a_drill(operator, agent, client_for):
 def test_another_operator_may_not_end_someone_elses_drill(
     operator, org, make_member, agent, client_for
 ):
-    drill = killswitch_services.drill_start(agent=agent, membership=operator)
+    drill = SuspensionFactory(agent=agent, drill=True, started_by=operator.user)
     other = make_member(org, "operator", username="olga")
 
     response = client_for(other).post(f"/agents/{agent.pk}/drills/{drill.pk}/end/")

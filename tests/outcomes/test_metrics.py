@@ -383,7 +383,6 @@ def test_date_objects_are_accepted():
 @pytest.mark.parametrize(
     "value",
     [
-        "2026-02-30",
         "01/03/2026",
         "March 2026",
         "2026-03-01T10:00:00",
@@ -398,6 +397,13 @@ def test_a_period_that_is_not_an_iso_date_is_refused(field, value):
     errors = errors_of(snapshot(**{field: value}))
 
     assert errors == {field: ["Use an ISO date (YYYY-MM-DD)."]}
+
+
+@pytest.mark.parametrize("field", ["period_start", "period_end"])
+def test_a_period_date_that_does_not_exist_is_not_a_real_date(field):
+    errors = errors_of(snapshot(**{field: "2026-02-30"}))
+
+    assert errors == {field: ["2026-02-30 is not a real date: February 2026 has 28 days."]}
 
 
 def test_every_bad_field_is_named_at_once():

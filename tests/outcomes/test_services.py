@@ -914,7 +914,12 @@ def test_an_admin_changes_thresholds_and_it_is_audited(agent, admin):
     row = ms.thresholds_update(
         agent=agent,
         membership=admin,
-        data={"alert_error_rate_max": 0.2, "advance_completion_min": 0.8, "stabilization_weeks": 4},
+        data={
+            "alert_error_rate_max": 0.2,
+            "advance_completion_min": 0.8,
+            "stabilization_weeks": 4,
+            "stabilization_reason": "A pilot extension of a proven agent.",
+        },
     )
 
     assert row.alert_error_rate_max == 0.2
@@ -927,11 +932,13 @@ def test_an_admin_changes_thresholds_and_it_is_audited(agent, admin):
         "advance_completion_min": 0.9,
         "alert_error_rate_max": 0.1,
         "stabilization_weeks": 8,
+        "stabilization_reason": "",
     }
     assert entry.after == {
         "advance_completion_min": 0.8,
         "alert_error_rate_max": 0.2,
         "stabilization_weeks": 4,
+        "stabilization_reason": "A pilot extension of a proven agent.",
     }
 
 
@@ -1420,7 +1427,11 @@ def test_phase_4_in_review_takes_the_agent_out_of_production_for_advances(
 
 
 def test_a_custom_stabilization_minimum_is_used(live, clock, operator, approver, admin):
-    ms.thresholds_update(agent=live, membership=admin, data={"stabilization_weeks": 2})
+    ms.thresholds_update(
+        agent=live,
+        membership=admin,
+        data={"stabilization_weeks": 2, "stabilization_reason": "Replaces a proven agent."},
+    )
     post(live, operator)
     clock.move_to(T0 + timedelta(weeks=2))
 

@@ -566,7 +566,7 @@ def test_a_token_of_another_agent_saves_nothing(agent, assessor, operator, clien
     ("content", "name", "message"),
     [
         (HEADER + "\n" + csv_row(), "metrics.txt", "Upload a .csv file"),
-        ("tasks,bananas\n1,2", "metrics.csv", "Unknown column(s) bananas"),
+        ("tasks,bananas\n1,2", "metrics.csv", "Unknown column bananas"),
         (HEADER + "\n", "metrics.csv", "The file has a header but no data rows."),
     ],
 )
@@ -621,6 +621,7 @@ def threshold_form(**overrides) -> dict:
         "alert_failed_tool_calls_max": "5",
         "alert_policy_violations_max": "0",
         "alert_quality_min": "0.7",
+        "alert_unregistered_tool_use": "on",  # a ticked box, as the page renders it
         "stabilization_weeks": "8",
     }
     data.update(overrides)
@@ -649,6 +650,8 @@ def test_an_admin_changes_thresholds_entered_as_percentages(agent, admin, client
             advance_error_mode="fixed",
             advance_error_max="3",
             stabilization_weeks="6",
+            stabilization_confirm="on",
+            stabilization_reason="A small internal pilot.",
         ),
         follow=True,
     )
@@ -666,6 +669,7 @@ def test_an_admin_changes_thresholds_entered_as_percentages(agent, admin, client
         "advance_error_mode",
         "advance_error_max",
         "stabilization_weeks",
+        "stabilization_reason",
     }
 
 
@@ -846,13 +850,13 @@ def test_nothing_to_review_is_an_empty_state(agent, viewer, client_for):
     assert "Nothing to review" in page
 
 
-def test_an_approver_marks_a_permission_reviewed_in_one_click(agent, approver, client_for):
+def test_an_approver_marks_a_permission_reviewed_with_a_note(agent, approver, client_for):
     age_permissions(200, agent=agent)
     payments = ToolPermission.objects.get(agent=agent, tool="payments")
 
     response = client_for(approver).post(
         reverse("agents:permission_review", args=[agent.pk, payments.pk]),
-        {"action": "mark_reviewed"},
+        {"action": "mark_reviewed", "confirm": "yes", "note": "Refunds go through it"},
         follow=True,
     )
 
@@ -888,7 +892,12 @@ def test_a_review_never_redirects_off_site(agent, approver, client_for):
 
     response = client_for(approver).post(
         reverse("agents:permission_review", args=[agent.pk, crm.pk]),
-        {"action": "mark_reviewed", "next": "https://evil.example/"},
+        {
+            "action": "mark_reviewed",
+            "confirm": "yes",
+            "note": "Still needed",
+            "next": "https://evil.example/",
+        },
     )
 
     assert response["Location"] == reverse("registry:permissions")

@@ -34,6 +34,8 @@ ACTIONS = [
     ("get", "/agents/{pk}/metrics/upload/"),
     ("get", "/agents/{pk}/risk-assessments/new/"),
     ("post", "/agents/{pk}/permissions/1/review/"),
+    ("get", "/agents/{pk}/prompt-versions/new/"),
+    ("post", "/agents/{pk}/prompt-versions/new/"),
 ]
 
 
