@@ -31,7 +31,7 @@ def counts_in_one_query(querysets: dict[str, QuerySet]) -> dict[str, int]:
             sql, qs_params = qs.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:  # .none(), or a filter that can match nothing: 0, no SQL
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{position})")
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{position})")  # nosec B608
         params.extend(qs_params)
         names.append(name)
     if not parts:
