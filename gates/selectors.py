@@ -30,6 +30,37 @@ def agent_queryset(organization):
     )
 
 
+AGENT_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "business_unit": ("business_unit", "name"),
+    "owner": ("owner__username", "name"),
+    "created": ("-created_at", "-id"),
+}
+
+
+def agents_filtered(
+    qs,
+    *,
+    business_unit: str = "",
+    owner: str = "",
+    state: str = "",
+    suspended: str = "",
+    order: str = "name",
+):
+    """The board's filters and database order over a queryset of agents (the phase orders
+    are sorted afterwards, in Python, by their callers)."""
+    if business_unit:
+        qs = qs.filter(business_unit=business_unit)
+    if owner:
+        qs = qs.filter(owner__username=owner)
+    if suspended in ("yes", "no"):
+        qs = qs.filter(state="suspended" if suspended == "yes" else "active")
+    if state:  # any gate in that state
+        qs = qs.filter(gates__state=state).distinct()
+    return qs.order_by(*AGENT_ORDERINGS.get(order, AGENT_ORDERINGS["name"]))
+
+
 def agent_list(
     *,
     organization,
@@ -39,23 +70,15 @@ def agent_list(
     suspended: str = "",
     order: str = "name",
 ) -> list[Agent]:
-    qs = agent_queryset(organization)
-    if business_unit:
-        qs = qs.filter(business_unit=business_unit)
-    if owner:
-        qs = qs.filter(owner__username=owner)
-    if suspended in ("yes", "no"):
-        qs = qs.filter(state="suspended" if suspended == "yes" else "active")
-    if state:  # any gate in that state
-        qs = qs.filter(gates__state=state).distinct()
-    orderings = {
-        "name": ("name", "id"),
-        "-name": ("-name", "-id"),
-        "business_unit": ("business_unit", "name"),
-        "owner": ("owner__username", "name"),
-        "created": ("-created_at", "-id"),
-    }
-    agents = list(qs.order_by(*orderings.get(order, orderings["name"])))
+    qs = agents_filtered(
+        agent_queryset(organization),
+        business_unit=business_unit,
+        owner=owner,
+        state=state,
+        suspended=suspended,
+        order=order,
+    )
+    agents = list(qs)
     if order in ("phase", "-phase"):
         agents.sort(key=lambda a: _phase_rank(a), reverse=order == "-phase")
     return agents

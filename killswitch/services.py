@@ -10,11 +10,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Membership
 from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action, suspended
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.mail import email_send_on_commit
 from core.roles import Role
 
 from .models import AgentToken, Suspension
@@ -231,3 +233,28 @@ def agent_token_touch(*, token: AgentToken, now) -> None:
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > 60:
         AgentToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def automatic_suspension_email(*, agent: Agent, sentences: list[str], source: str = "") -> None:
+    """Tell the organization's active operators, by email through the worker, that the agent
+    was suspended automatically and why (one sentence per breach). Call after commit."""
+    emails = list(
+        Membership.objects.filter(organization=agent.organization, is_operator=True, is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    lines = "\n".join(f"- {sentence}" for sentence in sentences)
+    where = f" ({source})" if source else ""
+    # Queued for a worker (core.tasks.send_email), which retries a mail server that is down:
+    # nothing is sent inside the request, and no mail failure can undo the suspension.
+    email_send_on_commit(
+        recipients=emails,
+        subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
+        body=(
+            f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
+            f"suspended{where}:\n{lines}\n\nAn approver resumes it from the agent page once "
+            "it is safe."
+        ),
+    )

@@ -9,20 +9,18 @@ from dataclasses import asdict
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership
 from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action
 from audit.services import audit_record
 from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
-from core.mail import email_send_on_commit
 from core.roles import Role
 from core.text import text_problem
 from core.validation import clean_text
 from gates import rules
 from gates.models import Gate, GateDecision
 from gates.services import gate_review
-from killswitch.services import agent_suspend_automatic
+from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 
 from . import csv_rows, metrics, selectors
 from .models import AgentThresholds, HorizonDecision, MetricSnapshot
@@ -99,7 +97,11 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
         )
         suspended = suspension is not None
         if suspended:
-            transaction.on_commit(lambda: _notify_operators(agent, breaches))
+            transaction.on_commit(
+                lambda: automatic_suspension_email(
+                    agent=agent, sentences=[_in_words(b) for b in breaches]
+                )
+            )
     return {"snapshot": snapshot, "figures": figures, "breaches": breaches, "suspended": suspended}
 
 
@@ -128,28 +130,6 @@ def _in_words(breach) -> str:
         value, limit = f"{breach.value:.1%}", f"{breach.limit:.1%}"
     side = "below" if breach.value < breach.limit else "above"
     return f"{label} {value} is {side} the alert limit of {limit}."
-
-
-def _notify_operators(agent: Agent, breaches) -> None:
-    emails = list(
-        Membership.objects.filter(organization=agent.organization, is_operator=True, is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if not emails:
-        return
-    lines = "\n".join(f"- {_in_words(b)}" for b in breaches)
-    # Queued for a worker (core.tasks.send_email), which retries a mail server that is down:
-    # nothing is sent inside the request, and no mail failure can undo the suspension.
-    email_send_on_commit(
-        recipients=emails,
-        subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
-        body=(
-            f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
-            f"suspended:\n{lines}\n\nAn approver resumes it from the agent page once it is "
-            "safe."
-        ),
-    )
 
 
 def parse_csv(text: str) -> list[dict]:

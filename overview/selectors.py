@@ -7,6 +7,7 @@ from django.db.models import Max, OuterRef, Q, Subquery
 
 from agents.models import Agent
 from gates import rules
+from gates import selectors as gates_selectors
 from gates.models import Gate, GateDecision
 
 BOARD_PAGE_SIZE = 250  # the gate board shows at most this many agents per page
@@ -87,23 +88,15 @@ def board_ids(
     """The ids of the agents the board's filters keep, in the board's order, in one query.
     The filters and orders are gates.selectors.agent_list's, on ids only, so that a page of
     the board loads only its own agents (tests/overview/test_board_pagination.py)."""
-    qs = Agent.objects.filter(organization=organization)
-    if business_unit:
-        qs = qs.filter(business_unit=business_unit)
-    if owner:
-        qs = qs.filter(owner__username=owner)
-    if suspended in ("yes", "no"):
-        qs = qs.filter(state="suspended" if suspended == "yes" else "active")
-    if state:  # any gate in that state
-        qs = qs.filter(gates__state=state).distinct()
-    orderings = {
-        "name": ("name", "id"),
-        "-name": ("-name", "-id"),
-        "business_unit": ("business_unit", "name"),
-        "owner": ("owner__username", "name"),
-        "created": ("-created_at", "-id"),
-    }
-    ids = list(qs.order_by(*orderings.get(order, orderings["name"])).values_list("pk", flat=True))
+    qs = gates_selectors.agents_filtered(
+        Agent.objects.filter(organization=organization),
+        business_unit=business_unit,
+        owner=owner,
+        state=state,
+        suspended=suspended,
+        order=order,
+    )
+    ids = list(qs.values_list("pk", flat=True))
     if order in ("phase", "-phase"):
         ids.sort(key=lambda pk: _phase_rank(facts.get(pk)), reverse=order == "-phase")
     return ids

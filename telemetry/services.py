@@ -18,11 +18,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Membership
 from agents.models import Agent
 from agents.services import tool_permission_observe_use
-from core.mail import email_send_on_commit
-from killswitch.services import agent_suspend_automatic
+from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 from outcomes.models import AgentThresholds
 
 from . import folding
@@ -240,28 +238,8 @@ def _suspend(agent: Agent, breaches: list[folding.Breach]) -> bool:
     )
     if suspension is None:
         return False
-    _notify_operators(agent, words)
+    automatic_suspension_email(agent=agent, sentences=words, source="runtime telemetry")
     return True
-
-
-def _notify_operators(agent: Agent, words: list[str]) -> None:
-    emails = list(
-        Membership.objects.filter(organization=agent.organization, is_operator=True, is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if not emails:
-        return
-    lines = "\n".join(f"- {w}" for w in words)
-    email_send_on_commit(
-        recipients=emails,
-        subject=" ".join(f"[Readiness] {agent.name} was suspended automatically".split()),
-        body=(
-            f"{agent.name} ({agent.organization.name}) crossed its alert thresholds and was "
-            f"suspended (runtime telemetry):\n{lines}\n\nAn approver resumes it from the agent "
-            "page once it is safe."
-        ),
-    )
 
 
 @transaction.atomic
