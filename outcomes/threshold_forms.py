@@ -13,7 +13,7 @@ from core.forms import ServiceErrorsMixin, TextField
 
 from . import metrics
 from .forms import PercentField, as_percent
-from .models import AgentThresholds
+from .models import THRESHOLD_FRACTIONS, AgentThresholds
 
 USUAL_WEEKS = AgentThresholds.STABILIZATION_USUAL_WEEKS
 REASON = "stabilization_reason"
@@ -118,15 +118,8 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
         "sooner. Recorded in the audit log with your name.",
     )
 
-    PERCENT_FIELDS = (
-        "advance_completion_min",
-        "advance_escalation_max",
-        "advance_error_max",
-        "alert_error_rate_max",
-        "alert_escalation_max",
-        "alert_completion_min",
-        "alert_failed_tool_calls_max",
-    )
+    # Every fraction of the thresholds but the quality score, which stays a 0–1 score.
+    PERCENT_FIELDS = tuple(f for f in THRESHOLD_FRACTIONS if f != "alert_quality_min")
 
     def __init__(self, *args, thresholds: metrics.Thresholds, read_only=False, **kwargs):
         initial = {

@@ -53,6 +53,17 @@ class SpanFacts:
         return self.trace_id.hex() + self.span_id.hex()
 
 
+# The counts of an hour that the API and the pages show, in their order.
+HOUR_COUNTS = (
+    "model_calls",
+    "runs",
+    "tool_calls",
+    "failed_tool_calls",
+    "input_tokens",
+    "output_tokens",
+)
+
+
 @dataclass(slots=True)
 class HourFigures:
     model_calls: int = 0
@@ -68,16 +79,7 @@ class HourFigures:
     first_ns: int = 0
     last_ns: int = 0
 
-    ADDED = (
-        "model_calls",
-        "runs",
-        "tool_calls",
-        "failed_tool_calls",
-        "input_tokens",
-        "output_tokens",
-        "score_count",
-        "score_sum",
-    )
+    ADDED = (*HOUR_COUNTS, "score_count", "score_sum")
 
     def add(self, other: HourFigures) -> None:
         for name in self.ADDED:

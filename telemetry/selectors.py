@@ -10,7 +10,7 @@ from agents.models import ToolPermission
 from core.errors import InvalidInput
 
 from .charts import calls_chart
-from .folding import tool_matches
+from .folding import HOUR_COUNTS, tool_matches
 from .models import TelemetryHour, TelemetryToolHour
 
 DEFAULT_DAYS = 7
@@ -107,16 +107,7 @@ def telemetry_summary(*, agent, since: datetime, until: datetime) -> dict:
         "since": since,
         "until": until,
         "hours": [
-            {
-                "hour": row.hour,
-                "model_calls": row.model_calls,
-                "runs": row.runs,
-                "tool_calls": row.tool_calls,
-                "failed_tool_calls": row.failed_tool_calls,
-                "input_tokens": row.input_tokens,
-                "output_tokens": row.output_tokens,
-            }
-            for row in rows
+            {"hour": row.hour, **{name: getattr(row, name) for name in HOUR_COUNTS}} for row in rows
         ],
         "tools": tools,
         "max_tokens_per_conversation": max((r.max_conversation_tokens for r in rows), default=0),
@@ -142,17 +133,7 @@ def telemetry_panel(*, agent, now=None) -> dict:
     since, until = telemetry_window(now=now)
     summary = telemetry_summary(agent=agent, since=since, until=until)
     hours = summary["hours"]
-    totals = {
-        name: sum(h[name] for h in hours)
-        for name in (
-            "model_calls",
-            "runs",
-            "tool_calls",
-            "failed_tool_calls",
-            "input_tokens",
-            "output_tokens",
-        )
-    }
+    totals = {name: sum(h[name] for h in hours) for name in HOUR_COUNTS}
     return {
         **summary,
         "totals": totals,
