@@ -79,8 +79,22 @@ def _int(value) -> int:
         return 0
 
 
-def _tell(entry, kinds, *, owner_id=None, barred=(), text: str, url: str, object_type, object_id):
-    audience = selectors.audience_of(organization=entry.organization_id)
+def _tell(
+    entry,
+    kinds,
+    *,
+    owner_id=None,
+    barred=(),
+    text: str,
+    url: str,
+    object_type,
+    object_id,
+    audience=None,
+):
+    """Create the notifications of `kinds` for the members they are for (`audience`: the
+    organization's active members, when the caller has read them already)."""
+    if audience is None:
+        audience = selectors.audience_of(organization=entry.organization_id)
     told = recipients(
         kinds,
         [member for _, member in audience],
@@ -187,20 +201,15 @@ def _gate_waiting(entry, agent: Agent, phase: int) -> list:
             user_id=m.user_id, owner_id=agent.owner_id, changes=changes, now=now
         )
     }
-    told = recipients(
+    return _tell(
+        entry,
         (Kind.GATE_WAITING,),
-        [member for _, member in audience],
-        actor_id=entry.actor_id,
-        barred_user_ids=barred,
-    )
-    return notifications_create(
-        organization=entry.organization,
-        told=told,
-        memberships={m.pk: m for m, _ in audience},
+        barred=barred,
         text=f"Phase {phase} of {agent.name} waits for your decision: every item is met.",
         url=reverse("gates:gate", args=[agent.pk, phase]),
         object_type="gates.Gate",
         object_id=f"{agent.pk}:{phase}",
+        audience=audience,
     )
 
 
