@@ -1,10 +1,12 @@
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import ApiToken, Invitation, Membership, Organization, hash_token
 
 
-def membership_list_for_user(*, user) -> list[Membership]:
+def membership_list_for_user(*, user: User) -> list[Membership]:
     """The organizations a user may act in: active memberships only."""
     return list(
         Membership.objects.filter(user=user, is_active=True)
@@ -13,7 +15,7 @@ def membership_list_for_user(*, user) -> list[Membership]:
     )
 
 
-def member_list(*, organization: Organization):
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
     """Every member of the organization, active or not (the members page shows both)."""
     return (
         Membership.objects.filter(organization=organization)
@@ -22,7 +24,7 @@ def member_list(*, organization: Organization):
     )
 
 
-def active_member_list(*, organization: Organization):
+def active_member_list(*, organization: Organization) -> QuerySet[Membership]:
     """The members who may act in the organization (owners, escalation owners, operators)."""
     return member_list(organization=organization).filter(is_active=True)
 
@@ -43,7 +45,7 @@ def member_get(*, organization: Organization, username: str) -> Membership | Non
     )
 
 
-def token_list(*, membership: Membership):
+def token_list(*, membership: Membership) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(membership=membership).order_by("-created_at")
 
 
@@ -51,7 +53,7 @@ def token_get(*, membership: Membership, pk: int) -> ApiToken:
     return get_object_or_404(ApiToken, membership=membership, pk=pk)
 
 
-def invitations_open_queryset(*, user):
+def invitations_open_queryset(*, user: User | AnonymousUser) -> QuerySet[Invitation]:
     """The open invitations addressed to the user's email, to organizations they are not in
     (none for a user without an email address)."""
     if not user.is_authenticated or not user.email:
@@ -64,7 +66,7 @@ def invitations_open_queryset(*, user):
     ).exclude(organization__memberships__user=user)
 
 
-def invitations_open_for(*, user) -> list[Invitation]:
+def invitations_open_for(*, user: User | AnonymousUser) -> list[Invitation]:
     """The open invitations of `invitations_open_queryset`, with their organization."""
     if not user.is_authenticated or not user.email:
         return []

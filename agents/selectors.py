@@ -2,16 +2,18 @@
 business units, risk assessments and the tool permissions due for review (docs/rules.md §4)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q
 from django.http import Http404
+
+from accounts.models import Organization
 
 from . import rules
 from .models import Agent, OwnerChange, RiskAssessment, ToolPermission
 
 
-def agent_get(*, organization, pk) -> Agent:
+def agent_get(*, organization: Organization, pk) -> Agent:
     """An agent of the organization with its records (404 for any other)."""
     try:
         pk = int(pk)
@@ -28,7 +30,7 @@ def agent_get(*, organization, pk) -> Agent:
     return agent
 
 
-def business_units(*, organization) -> list[str]:
+def business_units(*, organization: Organization) -> list[str]:
     return sorted(
         set(
             Agent.objects.filter(organization=organization)
@@ -56,7 +58,7 @@ class PermissionToReview:
         return self.permission.agent
 
 
-def permissions_to_review(*, organization, today: date) -> list[PermissionToReview]:
+def permissions_to_review(*, organization: Organization, today: date) -> list[PermissionToReview]:
     """Every tool permission of the organization's agents that docs/rules.md §4 flags: unused or not
     reviewed for more than 90 days (never used or never reviewed: counted from its creation).
     One query: the database narrows, the pure rule decides and words the reasons."""
@@ -73,7 +75,7 @@ def permissions_to_review(*, organization, today: date) -> list[PermissionToRevi
         .select_related("agent")
         .order_by("agent__name", "agent_id", "position", "id")
     )
-    flagged = []
+    flagged: list[PermissionToReview] = []
     for permission in candidates:
         reasons = rules.permission_review_reasons(
             last_used=permission.last_used,
@@ -86,7 +88,7 @@ def permissions_to_review(*, organization, today: date) -> list[PermissionToRevi
     return flagged
 
 
-def owner_changes_recent(*, agent: Agent, now) -> list[rules.OwnerChangeFact]:
+def owner_changes_recent(*, agent: Agent, now: datetime) -> list[rules.OwnerChangeFact]:
     """The agent's owner changes of the separation window (one query)."""
     rows = OwnerChange.objects.filter(
         agent=agent, changed_at__gte=now - rules.SEPARATION_WINDOW
@@ -94,7 +96,7 @@ def owner_changes_recent(*, agent: Agent, now) -> list[rules.OwnerChangeFact]:
     return [rules.OwnerChangeFact(*row) for row in rows]
 
 
-def separation_reason(*, agent: Agent, user_id: int, now) -> str | None:
+def separation_reason(*, agent: Agent, user_id: int, now: datetime) -> str | None:
     """Why this user may not decide on the agent now (None if they may)."""
     if user_id == agent.owner_id:
         changes: list[rules.OwnerChangeFact] = []

@@ -12,7 +12,7 @@ import secrets
 
 from django.apps import apps
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db.models import Max
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ FORMAT = "readiness-audit-checkpoint/1"
 STORAGE = "audit_checkpoints"
 
 
-def _storage():
+def _storage() -> Storage:
     return storages[STORAGE]
 
 
@@ -77,7 +77,8 @@ def _read_checkpoints() -> tuple[list[dict], list[tuple[str, str]]]:
         _dirs, files = storage.listdir("")
     except FileNotFoundError:
         return [], []
-    good, faults = [], []
+    good: list[dict] = []
+    faults: list[tuple[str, str]] = []
     for name in sorted(f for f in files if f.endswith(".json")):
         try:
             with storage.open(name) as handle:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from . import chain, keys
 from .actions import Action
@@ -130,6 +131,8 @@ def audit_verify(
     names = set(entry_chains) | set(heads)
     for name in sorted(names):
         from_ = (start or {}).get(name)
+        # A queryset while it is narrowed, then the list of its rows (read once).
+        entries: QuerySet[AuditEntry] | list[AuditEntry]
         entries = AuditEntry.objects.filter(chain=name).order_by("seq")
         if from_:
             entries = entries.filter(seq__gte=from_[0])

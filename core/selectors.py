@@ -1,5 +1,7 @@
 """Reads of the core room: when a worker last ran something, and whether a probe was run."""
 
+from typing import Any
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -17,7 +19,7 @@ def probe_get(*, token: str) -> WorkerProbe | None:
     return WorkerProbe.objects.filter(token=token).first()
 
 
-def counts_in_one_query(querysets: dict[str, QuerySet]) -> dict[str, int]:
+def counts_in_one_query(querysets: dict[str, QuerySet[Any]]) -> dict[str, int]:
     """How many rows each queryset holds, read in one query, so that what every page counts
     for its navigation costs one query however many counts there are.
 
@@ -25,7 +27,9 @@ def counts_in_one_query(querysets: dict[str, QuerySet]) -> dict[str, int]:
     subquery each: `SELECT (SELECT COUNT(*) FROM (...) AS q0), (SELECT COUNT(*) ...)`, which
     SQLite and PostgreSQL both answer with exactly one row."""
     counts = dict.fromkeys(querysets, 0)
-    parts, params, names = [], [], []
+    parts: list[str] = []
+    params: list[Any] = []
+    names: list[str] = []
     for position, (name, qs) in enumerate(querysets.items()):
         try:
             sql, qs_params = qs.order_by().values("pk").query.sql_with_params()

@@ -147,16 +147,40 @@ def parse_results(data: Any) -> SuiteResults:
     if not isinstance(results, Mapping):
         raise ResultsError({"results": "Missing: promptfoo's file holds an object here."})
     errors: dict[str, str] = {}
-    stats = results.get("stats")
-    rows = results.get("results")
-    counts = [0, 0, 0]
-    if isinstance(stats, Mapping):
-        counts = [_count(stats, name, errors) for name in ("successes", "failures", "errors")]
-    else:
+    counts = _stats_counts(results.get("stats"), errors)
+    rows = _test_rows(results.get("results"), errors)
+    parsed = _keyed_outcomes(rows, errors)
+    if not errors and sum(counts) != len(rows):
+        errors["results.stats"] = (
+            f"The counts add up to {sum(counts)} tests but results.results holds {len(rows)}: "
+            "send the whole file promptfoo wrote."
+        )
+    if errors:
+        raise ResultsError(errors)
+    return SuiteResults(
+        passed=counts[0], failed=counts[1], errors=counts[2], outcomes=_unique_keys(parsed)
+    )
+
+
+def _stats_counts(stats: Any, errors: dict[str, str]) -> list[int]:
+    """The successes, failures and errors of `results.stats` (0 for each one that is bad)."""
+    if not isinstance(stats, Mapping):
         errors["results.stats"] = "Missing: promptfoo's file holds the counts here."
+        return [0, 0, 0]
+    return [_count(stats, name, errors) for name in ("successes", "failures", "errors")]
+
+
+def _test_rows(rows: Any, errors: dict[str, str]) -> list[Any]:
+    """`results.results`, the list of test rows (empty when it is not a list)."""
     if not isinstance(rows, list):
         errors["results.results"] = "Missing: promptfoo's file holds a list of test rows here."
-        rows = []
+        return []
+    return rows
+
+
+def _keyed_outcomes(rows: list[Any], errors: dict[str, str]) -> list[tuple[str, str]]:
+    """Each row's key and outcome, in the file's order. The prompt (and provider) name the key
+    only when the run has several, so a one-prompt suite keeps plain test names."""
     prompts = set()
     providers = set()
     for index, row in enumerate(rows):
@@ -176,13 +200,11 @@ def parse_results(data: Any) -> SuiteResults:
             prefix.append(_provider_name(row) or "provider")
         key = " | ".join([*prefix, _test_name(row, index)])
         parsed.append((key, _outcome(row, f"results.results.{index}", errors)))
-    if not errors and sum(counts) != len(rows):
-        errors["results.stats"] = (
-            f"The counts add up to {sum(counts)} tests but results.results holds {len(rows)}: "
-            "send the whole file promptfoo wrote."
-        )
-    if errors:
-        raise ResultsError(errors)
+    return parsed
+
+
+def _unique_keys(parsed: list[tuple[str, str]]) -> dict[str, str]:
+    """The outcomes by key, a key met again numbered `" #2"`, `" #3"`... so repeats keep apart."""
     outcomes: dict[str, str] = {}
     seen: dict[str, int] = {}
     for key, outcome in parsed:
@@ -192,7 +214,7 @@ def parse_results(data: Any) -> SuiteResults:
             seen[key] += 1
             unique = f"{key} #{seen[key]}"
         outcomes[_short(unique)] = outcome
-    return SuiteResults(passed=counts[0], failed=counts[1], errors=counts[2], outcomes=outcomes)
+    return outcomes
 
 
 def suite_from_json(stored: Any) -> SuiteResults | None:

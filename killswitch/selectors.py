@@ -1,6 +1,8 @@
 """Reads of the kill switch: an agent's suspensions and drills."""
 
-from django.db.models import Prefetch
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from accounts.models import hash_token
@@ -13,11 +15,11 @@ def open_suspension(*, agent: Agent) -> Suspension | None:
     return Suspension.objects.filter(agent=agent, ended_at__isnull=True).first()
 
 
-def suspension_list(*, agent: Agent):
+def suspension_list(*, agent: Agent) -> QuerySet[Suspension]:
     return Suspension.objects.filter(agent=agent).select_related("started_by", "ended_by")
 
 
-def drill_list(*, agent: Agent):
+def drill_list(*, agent: Agent) -> QuerySet[Suspension]:
     return suspension_list(agent=agent).filter(kind=Suspension.Kind.DRILL)
 
 
@@ -41,7 +43,9 @@ def runtime_token_by_key(*, raw: str) -> AgentToken | None:
     )
 
 
-def open_suspensions_prefetch(to_attr: str = "open_suspensions"):
+def open_suspensions_prefetch(
+    to_attr: str = "open_suspensions",
+) -> Prefetch[str, QuerySet[Suspension], str]:
     """A Prefetch of each agent's open suspension (at most one), for lists of agents."""
     return Prefetch(
         "suspensions", queryset=Suspension.objects.filter(ended_at__isnull=True), to_attr=to_attr

@@ -1,7 +1,11 @@
+from datetime import datetime
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Organization
 from core.rules import worker_silence
 from core.selectors import heartbeat_latest
 
@@ -9,7 +13,7 @@ from . import rules
 from .models import Report
 
 
-def report_list(*, organization):
+def report_list(*, organization: Organization) -> QuerySet[Report]:
     return (
         Report.objects.filter(organization=organization)
         .select_related("requested_by")
@@ -17,12 +21,12 @@ def report_list(*, organization):
     )
 
 
-def report_page(*, organization, offset: int, limit: int) -> tuple[list[Report], int]:
+def report_page(*, organization: Organization, offset: int, limit: int) -> tuple[list[Report], int]:
     qs = report_list(organization=organization).order_by("-requested_at", "-id")
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def report_get(*, organization, pk) -> Report:
+def report_get(*, organization: Organization, pk) -> Report:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -33,7 +37,7 @@ def report_get(*, organization, pk) -> Report:
     return report
 
 
-def report_previous_done(*, organization) -> Report | None:
+def report_previous_done(*, organization: Organization) -> Report | None:
     return (
         Report.objects.filter(organization=organization, status=Report.Status.DONE)
         .order_by("-requested_at", "-id")
@@ -41,7 +45,7 @@ def report_previous_done(*, organization) -> Report | None:
     )
 
 
-def report_ids_unfinished_since(*, before) -> list[int]:
+def report_ids_unfinished_since(*, before: datetime) -> list[int]:
     """Every organization's queued or running reports requested before `before`: the
     candidates of the scheduled stale check (which decides each with the pure rule). Not scoped
     to an organization: only the scheduler calls it, and it answers ids."""
@@ -54,7 +58,7 @@ def report_ids_unfinished_since(*, before) -> list[int]:
     )
 
 
-def report_worker_warning(*, report: Report, now=None) -> str | None:
+def report_worker_warning(*, report: Report, now: datetime | None = None) -> str | None:
     """What an unfinished report's page says when no worker has run anything for a while (the
     heartbeat: core.selectors.heartbeat_latest); None when done, failed or a worker answers."""
     if report.is_finished:

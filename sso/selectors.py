@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Membership, Organization
@@ -11,7 +13,7 @@ from .mapping import Mapping
 from .models import GroupMapping, OrganizationSso
 
 
-def mapping_list():
+def mapping_list() -> QuerySet[GroupMapping]:
     """Every mapping (superusers' page: one provider serves every organization)."""
     return GroupMapping.objects.select_related("organization").order_by(
         "claim_value", "organization__name"
@@ -35,7 +37,7 @@ def mapping_facts() -> list[Mapping]:
     ]
 
 
-def organization_choices():
+def organization_choices() -> QuerySet[Organization]:
     return Organization.objects.order_by("name")
 
 
@@ -43,7 +45,7 @@ def organization_requires_sso(*, organization: Organization) -> bool:
     return OrganizationSso.objects.filter(organization=organization, require_sso=True).exists()
 
 
-def organizations_requiring_sso(*, user) -> list[Organization]:
+def organizations_requiring_sso(*, user: User) -> list[Organization]:
     """The organizations of the user's active memberships that require single sign-on."""
     return list(
         Organization.objects.filter(
@@ -54,11 +56,11 @@ def organizations_requiring_sso(*, user) -> list[Organization]:
     )
 
 
-def user_has_membership(*, user) -> bool:
+def user_has_membership(*, user: User) -> bool:
     return Membership.objects.filter(user=user, is_active=True).exists()
 
 
-def mapping_contacts() -> list:
+def mapping_contacts() -> list[User]:
     """Who edits the sign-in mappings: the active superusers."""
     return list(
         get_user_model()
@@ -68,7 +70,7 @@ def mapping_contacts() -> list:
     )
 
 
-def password_sign_in_refusal(user) -> str | None:
+def password_sign_in_refusal(user: User) -> str | None:
     """Why this user may not sign in with a password: an organization they are an active
     member of requires single sign-on (any one is enough, since a session reaches every
     organization of the user). Superusers are never refused, so that someone can still sign in

@@ -169,51 +169,75 @@ def fold(spans: Sequence[SpanFacts], *, seen: Collection[str], now_ns: int) -> F
     by_id = {(s.trace_id, s.span_id): s for s in spans}
     done = set(seen)
     for span in spans:
-        if span.kind is None:
+        if span.kind is None or span.key in done:
             continue
-        key = span.key
-        if key in done:
-            continue
-        done.add(key)
-        result.counted.append(key)
+        done.add(span.key)
+        result.counted.append(span.key)
         end = min(span.end_ns, now_ns)
         hour = hour_of(end)
-        figures = result.hours.get(hour)
-        if figures is None:
-            figures = result.hours[hour] = HourFigures(first_ns=end, last_ns=end)
-        else:
-            figures.first_ns = min(figures.first_ns, end)
-            figures.last_ns = max(figures.last_ns, end)
-        if span.kind == MODEL:
-            figures.model_calls += 1
-        elif span.kind == RUN:
-            figures.runs += 1
-        if span.kind != RUN:
-            # A run's own usage sums its model calls: counted there, not twice.
-            figures.input_tokens += span.input_tokens
-            figures.output_tokens += span.output_tokens
-        for score in span.scores:
-            figures.score_count += 1
-            figures.score_sum += score
-        tokens = span.input_tokens + span.output_tokens
-        if span.conversation is not None and span.kind != RUN and tokens:
-            tally = result.conversations.setdefault(span.conversation, Tally())
-            tally.value += tokens
-            tally.hours.add(hour)
+        figures = _hour_touched(result, hour, end)
+        _count_span(figures, span)
+        _tally_conversation(result, span, hour)
         if span.kind == TOOL:
-            figures.tool_calls += 1
-            if span.failed:
-                figures.failed_tool_calls += 1
-            run = result.runs.setdefault(run_key(span, by_id), Tally())
-            run.value += 1
-            run.hours.add(hour)
-            if span.tool:
-                tool = result.tools.setdefault((hour, span.tool), ToolFigures())
-                tool.calls += 1
-                tool.failed += span.failed
-                tool.last_ns = max(tool.last_ns, end)
-                result.tool_last_ns[span.tool] = max(result.tool_last_ns.get(span.tool, 0), end)
+            _count_tool_call(result, figures, span, hour, end, run_key(span, by_id))
     return result
+
+
+def _hour_touched(result: Fold, hour: int, end: int) -> HourFigures:
+    """The figures of the hour a span ended in, created on its first span, with the first and
+    last end times widened to this one."""
+    figures = result.hours.get(hour)
+    if figures is None:
+        figures = result.hours[hour] = HourFigures(first_ns=end, last_ns=end)
+    else:
+        figures.first_ns = min(figures.first_ns, end)
+        figures.last_ns = max(figures.last_ns, end)
+    return figures
+
+
+def _count_span(figures: HourFigures, span: SpanFacts) -> None:
+    """Add what every GenAI span counts for to its hour: the call, its tokens and scores."""
+    if span.kind == MODEL:
+        figures.model_calls += 1
+    elif span.kind == RUN:
+        figures.runs += 1
+    if span.kind != RUN:
+        # A run's own usage sums its model calls: counted there, not twice.
+        figures.input_tokens += span.input_tokens
+        figures.output_tokens += span.output_tokens
+    for score in span.scores:
+        figures.score_count += 1
+        figures.score_sum += score
+
+
+def _tally_conversation(result: Fold, span: SpanFacts, hour: int) -> None:
+    """Add a span's tokens to its conversation (a run's are its model calls', counted there)."""
+    tokens = span.input_tokens + span.output_tokens
+    if span.conversation is None or span.kind == RUN or not tokens:
+        return
+    tally = result.conversations.setdefault(span.conversation, Tally())
+    tally.value += tokens
+    tally.hours.add(hour)
+
+
+def _count_tool_call(
+    result: Fold, figures: HourFigures, span: SpanFacts, hour: int, end: int, run: str
+) -> None:
+    """Count a tool call in its hour, in its run (`run`: the run's key) and, when the span
+    names the tool, in that tool's figures."""
+    figures.tool_calls += 1
+    if span.failed:
+        figures.failed_tool_calls += 1
+    tally = result.runs.setdefault(run, Tally())
+    tally.value += 1
+    tally.hours.add(hour)
+    if not span.tool:
+        return
+    tool = result.tools.setdefault((hour, span.tool), ToolFigures())
+    tool.calls += 1
+    tool.failed += span.failed
+    tool.last_ns = max(tool.last_ns, end)
+    result.tool_last_ns[span.tool] = max(result.tool_last_ns.get(span.tool, 0), end)
 
 
 def spread_maxima(
@@ -292,85 +316,103 @@ def limit_breaches(
     strict, as for the outcome alerts: a value equal to its limit does not fire."""
     found: list[Breach] = []
     if limits.unregistered_tool_use:
-        allowed = {tool_matches(t) for t in permitted}
-        for tool in sorted(tools_used):
-            if tool_matches(tool) not in allowed:
-                calls = tools_used[tool]
-                found.append(
-                    Breach(
-                        "unregistered_tool_use",
-                        calls,
-                        0,
-                        f"Unregistered tool use: {tool} was called {calls} time(s) and the "
-                        "agent holds no permission for it.",
-                        (("tool", tool),),
-                    )
-                )
+        found += _unregistered_tools(tools_used, permitted)
     for hour in sorted(hours):
-        figures = hours[hour]
-        calls = figures.model_calls + figures.tool_calls
-        if limits.api_calls_per_hour is not None and calls > limits.api_calls_per_hour:
-            found.append(
-                Breach(
-                    "calls_per_hour",
-                    calls,
-                    limits.api_calls_per_hour,
-                    f"Calls per hour {calls} is above the alert limit of "
-                    f"{limits.api_calls_per_hour} (the hour from {_when(hour)}).",
-                    (("hour", hour_start(hour).isoformat()),),
-                )
-            )
-        if figures.tool_calls:
-            failed = figures.failed_tool_calls / figures.tool_calls
-            if failed > limits.failed_tool_calls_max:
-                found.append(
-                    Breach(
-                        "failed_tool_calls",
-                        failed,
-                        limits.failed_tool_calls_max,
-                        f"Failed tool calls {failed:.1%} is above the alert limit of "
-                        f"{limits.failed_tool_calls_max:.1%} (the hour from {_when(hour)}).",
-                        (("hour", hour_start(hour).isoformat()),),
-                    )
-                )
-        mean = figures.score_mean
-        if mean is not None and mean < limits.quality_min:
-            found.append(
-                Breach(
-                    "quality_score",
-                    mean,
-                    limits.quality_min,
-                    f"Quality score {mean:.1%} is below the alert limit of "
-                    f"{limits.quality_min:.1%} (the mean of the hour from {_when(hour)}).",
-                    (("hour", hour_start(hour).isoformat()),),
-                )
-            )
+        found += _hour_breaches(hour, hours[hour], limits)
     if limits.tokens_per_session is not None:
-        for key in sorted(conversations):
-            tokens = conversations[key]
-            if tokens > limits.tokens_per_session:
-                found.append(
-                    Breach(
-                        "tokens_per_session",
-                        tokens,
-                        limits.tokens_per_session,
-                        f"Tokens per session {tokens} is above the alert limit of "
-                        f"{limits.tokens_per_session} (conversation {key}).",
-                        (("conversation", key),),
-                    )
-                )
+        found += _session_breaches(conversations, limits.tokens_per_session)
     if limits.sequential_actions is not None:
-        for key in sorted(runs):
-            actions = runs[key]
-            if actions > limits.sequential_actions:
-                found.append(
-                    Breach(
-                        "sequential_actions",
-                        actions,
-                        limits.sequential_actions,
-                        f"Sequential actions {actions} is above the alert limit of "
-                        f"{limits.sequential_actions} (tool calls in one run).",
-                        (("run", key),),
-                    )
-                )
+        found += _sequence_breaches(runs, limits.sequential_actions)
     return found
+
+
+def _unregistered_tools(tools_used: Mapping[str, int], permitted: Iterable[str]) -> list[Breach]:
+    """A breach for each tool called that the agent holds no permission for, by name."""
+    allowed = {tool_matches(t) for t in permitted}
+    return [
+        Breach(
+            "unregistered_tool_use",
+            tools_used[tool],
+            0,
+            f"Unregistered tool use: {tool} was called {tools_used[tool]} time(s) and the "
+            "agent holds no permission for it.",
+            (("tool", tool),),
+        )
+        for tool in sorted(tools_used)
+        if tool_matches(tool) not in allowed
+    ]
+
+
+def _hour_breaches(hour: int, figures: HourFigures, limits: Limits) -> list[Breach]:
+    """The limits one hour's figures cross: calls, failed tool calls and quality."""
+    found: list[Breach] = []
+    context = (("hour", hour_start(hour).isoformat()),)
+    calls = figures.model_calls + figures.tool_calls
+    if limits.api_calls_per_hour is not None and calls > limits.api_calls_per_hour:
+        found.append(
+            Breach(
+                "calls_per_hour",
+                calls,
+                limits.api_calls_per_hour,
+                f"Calls per hour {calls} is above the alert limit of "
+                f"{limits.api_calls_per_hour} (the hour from {_when(hour)}).",
+                context,
+            )
+        )
+    failed = figures.failed_tool_calls / figures.tool_calls if figures.tool_calls else None
+    if failed is not None and failed > limits.failed_tool_calls_max:
+        found.append(
+            Breach(
+                "failed_tool_calls",
+                failed,
+                limits.failed_tool_calls_max,
+                f"Failed tool calls {failed:.1%} is above the alert limit of "
+                f"{limits.failed_tool_calls_max:.1%} (the hour from {_when(hour)}).",
+                context,
+            )
+        )
+    mean = figures.score_mean
+    if mean is not None and mean < limits.quality_min:
+        found.append(
+            Breach(
+                "quality_score",
+                mean,
+                limits.quality_min,
+                f"Quality score {mean:.1%} is below the alert limit of "
+                f"{limits.quality_min:.1%} (the mean of the hour from {_when(hour)}).",
+                context,
+            )
+        )
+    return found
+
+
+def _session_breaches(conversations: Mapping[str, int], limit: int) -> list[Breach]:
+    """A breach for each conversation whose tokens so far are above the limit per session."""
+    return [
+        Breach(
+            "tokens_per_session",
+            conversations[key],
+            limit,
+            f"Tokens per session {conversations[key]} is above the alert limit of "
+            f"{limit} (conversation {key}).",
+            (("conversation", key),),
+        )
+        for key in sorted(conversations)
+        if conversations[key] > limit
+    ]
+
+
+def _sequence_breaches(runs: Mapping[str, int], limit: int) -> list[Breach]:
+    """A breach for each run whose tool calls so far are above the sequential actions limit."""
+    return [
+        Breach(
+            "sequential_actions",
+            runs[key],
+            limit,
+            f"Sequential actions {runs[key]} is above the alert limit of "
+            f"{limit} (tool calls in one run).",
+            (("run", key),),
+        )
+        for key in sorted(runs)
+        if runs[key] > limit
+    ]

@@ -1,12 +1,14 @@
 """Reads of telemetry, always of one agent (itself scoped to an organization by the caller),
 in a fixed number of queries."""
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
-from agents.models import ToolPermission
+from agents.models import Agent, ToolPermission
 from core.errors import InvalidInput
 
 from .charts import calls_chart
@@ -17,7 +19,7 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 400
 
 
-def _when(value, name: str, errors: dict) -> datetime | None:
+def _when(value: str | datetime | None, name: str, errors: dict[str, list[str]]) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -33,7 +35,12 @@ def _when(value, name: str, errors: dict) -> datetime | None:
     return parsed
 
 
-def telemetry_window(since=None, until=None, *, now=None) -> tuple[datetime, datetime]:
+def telemetry_window(
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    *,
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
     """The period asked for (ISO date-times; naive ones are UTC): by default the 7 days up to
     now. At most 400 days, and it must not end before it starts (400 otherwise)."""
     errors: dict[str, list[str]] = {}
@@ -49,7 +56,7 @@ def telemetry_window(since=None, until=None, *, now=None) -> tuple[datetime, dat
     return start, end
 
 
-def agent_last_seen(*, agent):
+def agent_last_seen(*, agent: Agent) -> datetime | None:
     return (
         TelemetryHour.objects.filter(agent=agent)
         .order_by("-hour")
@@ -58,9 +65,9 @@ def agent_last_seen(*, agent):
     )
 
 
-def telemetry_summary(*, agent, since: datetime, until: datetime) -> dict:
+def telemetry_summary(*, agent: Agent, since: datetime, until: datetime) -> dict[str, Any]:
     """The agent's hourly figures and tools in [since, until), in four queries."""
-    hours: QuerySet = TelemetryHour.objects.filter(
+    hours: QuerySet[TelemetryHour] = TelemetryHour.objects.filter(
         agent=agent, hour__gte=since.replace(minute=0, second=0, microsecond=0), hour__lt=until
     ).order_by("hour")
     rows = list(hours)
@@ -78,7 +85,7 @@ def telemetry_summary(*, agent, since: datetime, until: datetime) -> dict:
     permissions = {
         tool_matches(p.tool): p for p in ToolPermission.objects.filter(agent=agent).order_by("tool")
     }
-    tools = []
+    tools: list[dict[str, Any]] = []
     for tool, row in used.items():
         permission = permissions.get(tool_matches(tool))
         last = permission.last_used if permission else row["last"].date()
@@ -116,7 +123,7 @@ def telemetry_summary(*, agent, since: datetime, until: datetime) -> dict:
     }
 
 
-def last_seen_of(*, agents) -> dict[int, datetime]:
+def last_seen_of(*, agents: Collection[Agent]) -> dict[int, datetime]:
     """Each agent's latest span end, in one query whatever the number of agents."""
     if not agents:
         return {}
@@ -128,7 +135,7 @@ def last_seen_of(*, agents) -> dict[int, datetime]:
     )
 
 
-def telemetry_panel(*, agent, now=None) -> dict:
+def telemetry_panel(*, agent: Agent, now: datetime | None = None) -> dict[str, Any]:
     """The agent page's panel: the last 7 days' figures, totals and chart."""
     since, until = telemetry_window(now=now)
     summary = telemetry_summary(agent=agent, since=since, until=until)

@@ -1,16 +1,20 @@
 """Reads of webhooks, always within one organization (another's endpoint is a 404)."""
 
-from django.db.models import Count, Q
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+
+from accounts.models import Organization
 
 from .models import Delivery, Endpoint
 
 
-def endpoint_list(*, organization):
+def endpoint_list(*, organization: Organization) -> QuerySet[Endpoint]:
     return Endpoint.objects.filter(organization=organization).select_related("created_by")
 
 
-def endpoint_summaries(*, organization) -> list[Endpoint]:
+def endpoint_summaries(*, organization: Organization) -> list[Endpoint]:
     """The endpoints with their delivery counts (`delivered`, `failing`): one query."""
     return list(
         endpoint_list(organization=organization).annotate(
@@ -23,12 +27,14 @@ def endpoint_summaries(*, organization) -> list[Endpoint]:
     )
 
 
-def endpoint_page(*, organization, offset: int, limit: int) -> tuple[list[Endpoint], int]:
+def endpoint_page(
+    *, organization: Organization, offset: int, limit: int
+) -> tuple[list[Endpoint], int]:
     qs = endpoint_list(organization=organization).order_by("-created_at", "-id")
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def endpoint_get(*, organization, pk) -> Endpoint:
+def endpoint_get(*, organization: Organization, pk) -> Endpoint:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -46,7 +52,7 @@ def endpoints_active(*, organization_id: int) -> list[Endpoint]:
     return list(Endpoint.objects.filter(organization_id=organization_id, active=True))
 
 
-def delivery_list(*, endpoint: Endpoint):
+def delivery_list(*, endpoint: Endpoint) -> QuerySet[Delivery]:
     return Delivery.objects.filter(endpoint=endpoint).defer("payload")
 
 
@@ -66,7 +72,7 @@ def delivery_get(*, endpoint: Endpoint, pk) -> Delivery:
     return delivery
 
 
-def deliveries_due(*, now, limit: int = 500) -> list[int]:
+def deliveries_due(*, now: datetime, limit: int = 500) -> list[int]:
     """Deliveries whose next attempt is due (for the sweeper), oldest first."""
     return list(
         Delivery.objects.filter(
