@@ -5,6 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.template.loader import render_to_string
 
+from core import permissions
 from core.currencies import currency_choices
 from core.forms import ServiceErrorsMixin, TextField
 from core.mail import email_send_on_commit
@@ -47,11 +48,9 @@ class MemberRolesForm(forms.Form):
 
     def clean_roles(self):
         roles = self.cleaned_data["roles"]
-        if self.target.pk == self.acting.pk and Role.ADMIN not in roles:
-            raise forms.ValidationError(
-                "You cannot remove your own admin role: the organization could be left without "
-                "an admin. Ask another admin to do it."
-            )
+        answer = permissions.may_set_roles(self.acting, self.target, roles)
+        if not answer:
+            raise forms.ValidationError(answer.message)
         return roles
 
 

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.services import audit_record
-from core import ratelimit
+from core import permissions, ratelimit
 from core.errors import Conflict, InvalidInput
-from core.roles import ROLE_LABELS, can_manage_members
+from core.permissions import by_roles
+from core.roles import ROLE_LABELS
 from core.tenancy import member_required, url_object
 
 from .forms import (
@@ -159,13 +160,13 @@ def _members(request, *, add_form=None, bound_form=None, invite_form=None, statu
 
 
 @require_GET
-@member_required(allow=can_manage_members)
+@member_required(allow=by_roles(permissions.may_manage_members))
 def members(request):
     return _members(request)
 
 
 @require_POST
-@member_required(allow=can_manage_members)
+@member_required(allow=by_roles(permissions.may_manage_members))
 def member_add(request):
     organization = request.membership.organization
     form = MemberAddForm(request.POST, organization=organization)
@@ -189,7 +190,7 @@ def member_add(request):
 
 
 @require_POST
-@member_required(allow=can_manage_members, objects=url_object(_member_get))
+@member_required(allow=by_roles(permissions.may_manage_members), objects=url_object(_member_get))
 def member_roles(request, pk):
     organization = request.membership.organization
     target = get_object_or_404(member_list(organization=organization), pk=pk)
@@ -228,7 +229,7 @@ def _target(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_members, objects=url_object(_member_get))
+@member_required(allow=by_roles(permissions.may_manage_members), objects=url_object(_member_get))
 def member_remove_view(request, pk):
     """Remove a member: their access and API tokens end at once; history stays in the audit."""
     target = _target(request, pk)
@@ -250,7 +251,7 @@ def member_remove_view(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_members, objects=url_object(_member_get))
+@member_required(allow=by_roles(permissions.may_manage_members), objects=url_object(_member_get))
 def member_active_view(request, pk):
     """Deactivate a member (kept for history, no access) or reactivate them."""
     target = _target(request, pk)
@@ -349,7 +350,7 @@ class SignIn(auth_views.LoginView):
 
 
 @require_POST
-@member_required(allow=can_manage_members)
+@member_required(allow=by_roles(permissions.may_manage_members))
 def member_invite(request):
     form = InvitationForm(request.POST, prefix="invite")
     if not form.is_valid():
@@ -441,7 +442,7 @@ def invitation_link(request, token):
 # Organization settings ----------------------------------------------------------------------
 
 
-@member_required(allow=can_manage_members)
+@member_required(allow=by_roles(permissions.may_manage_members))
 def organization_settings(request):
     """GET: the organization's settings (its currency); POST: an admin changes them."""
     organization = request.membership.organization

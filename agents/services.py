@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import Membership
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
-from core.roles import Role
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 from core.validation import clean_date, clean_text
 
 from . import rules
@@ -39,11 +39,6 @@ GUARDRAIL_FIELDS = (
     "sequential_actions_before_confirmation",
     "monthly_budget",
 )
-
-
-def _require(membership, role: Role, what: str) -> None:
-    if role not in membership.roles:
-        raise Forbidden(f"Only an {role.value} may {what}.")
 
 
 def _member_user(organization, username, field: str, errors: dict):
@@ -103,8 +98,99 @@ def _clean_list(data, field: str, errors: dict) -> list | None:
     return data
 
 
+def _boundary_row(organization, row, field: str, errors: dict) -> dict | None:
+    if not isinstance(row, dict):
+        errors[field] = ["Send an object with decision and mode."]
+        return None
+    decision = clean_text(
+        row, "decision", f"{field}.decision", errors, required=True, max_length=300
+    )
+    mode = row.get("mode")
+    if mode not in DecisionBoundary.Mode.values:
+        errors[f"{field}.mode"] = ["Choose alone or escalate."]
+    return {"decision": decision, "mode": mode}
+
+
+def _escalation_row(organization, row, field: str, errors: dict) -> dict | None:
+    if not isinstance(row, dict):
+        errors[field] = ["Send an object with failure_state and owner."]
+        return None
+    failure = clean_text(
+        row, "failure_state", f"{field}.failure_state", errors, required=True, max_length=300
+    )
+    owner = _member_user(organization, row.get("owner"), f"{field}.owner", errors)
+    return {"failure_state": failure, "owner": owner}
+
+
+def _permission_row(organization, row, field: str, errors: dict) -> dict | None:
+    if not isinstance(row, dict):
+        errors[field] = ["Send an object with tool, access and justification."]
+        return None
+    today = timezone.now().date()  # a permission cannot be used or reviewed in the future
+    tool = clean_text(row, "tool", f"{field}.tool", errors, required=True, max_length=200)
+    access = row.get("access")
+    if access not in ToolPermission.Access.values:
+        errors[f"{field}.access"] = ["Choose read, write or admin."]
+    return {
+        "tool": tool,
+        "access": access,
+        "justification": clean_text(row, "justification", f"{field}.justification", errors),
+        "last_used": clean_date(
+            row.get("last_used"), f"{field}.last_used", errors, not_after=today
+        ),
+        "last_reviewed": clean_date(
+            row.get("last_reviewed"), f"{field}.last_reviewed", errors, not_after=today
+        ),
+    }
+
+
+LIST_ROWS = {
+    "decision_boundaries": _boundary_row,
+    "escalation_paths": _escalation_row,
+    "tool_permissions": _permission_row,
+}
+
+
+def _guardrail_value(key: str, value, field: str, errors: dict):
+    """One guardrail limit, cleaned (None clears it); a refused one is named in `errors`."""
+    if value is None:
+        return None
+    if key == "monthly_budget":
+        error = rules.non_negative_number_error(value)
+        if error:
+            errors[field] = [error]
+            return None
+        try:
+            return Decimal(str(value)).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            errors[field] = ["Must be a number."]
+            return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[field] = ["Must be a whole number."]
+    elif value < 0 or value > 2**31 - 1:
+        errors[field] = ["Must be a whole number from 0 to 2147483647."]
+    else:
+        return value
+    return None
+
+
+def _guardrails(guardrails, errors: dict) -> dict | None:
+    if not isinstance(guardrails, dict):
+        errors["guardrails"] = ["Send an object of limits."]
+        return None
+    for key in guardrails:
+        if key not in GUARDRAIL_FIELDS:
+            errors[f"guardrails.{key}"] = [f"Unknown limit: use {', '.join(GUARDRAIL_FIELDS)}."]
+    return {
+        key: _guardrail_value(key, guardrails[key], f"guardrails.{key}", errors)
+        for key in GUARDRAIL_FIELDS
+        if key in guardrails
+    }
+
+
 def _validate_records(organization, data: dict, errors: dict) -> dict:
-    """Validate whichever record fields are present; return clean values."""
+    """Validate whichever record fields are present; return clean values (a refused value is
+    named in `errors`; the caller saves nothing then)."""
     clean: dict = {}
     for key, required, max_length in (
         ("name", True, 200),
@@ -120,113 +206,23 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
             errors[key] = ["Use a single line without control characters."]
     if "owner" in data:
         clean["owner"] = _member_user(organization, data["owner"], "owner", errors)
-
-    rows = _clean_list(data.get("decision_boundaries"), "decision_boundaries", errors)
-    if rows is not None:
-        out = []
-        for i, row in enumerate(rows):
-            field = f"decision_boundaries.{i}"
-            if not isinstance(row, dict):
-                errors[field] = ["Send an object with decision and mode."]
-                continue
-            decision = clean_text(
-                row, "decision", f"{field}.decision", errors, required=True, max_length=300
-            )
-            mode = row.get("mode")
-            if mode not in DecisionBoundary.Mode.values:
-                errors[f"{field}.mode"] = ["Choose alone or escalate."]
-            out.append({"decision": decision, "mode": mode})
-        clean["decision_boundaries"] = out
-
-    rows = _clean_list(data.get("escalation_paths"), "escalation_paths", errors)
-    if rows is not None:
-        out = []
-        for i, row in enumerate(rows):
-            field = f"escalation_paths.{i}"
-            if not isinstance(row, dict):
-                errors[field] = ["Send an object with failure_state and owner."]
-                continue
-            failure = clean_text(
-                row,
-                "failure_state",
-                f"{field}.failure_state",
-                errors,
-                required=True,
-                max_length=300,
-            )
-            owner = _member_user(organization, row.get("owner"), f"{field}.owner", errors)
-            out.append({"failure_state": failure, "owner": owner})
-        clean["escalation_paths"] = out
-
-    rows = _clean_list(data.get("tool_permissions"), "tool_permissions", errors)
-    if rows is not None:
-        out = []
-        today = timezone.now().date()  # a permission cannot be used or reviewed in the future
-        for i, row in enumerate(rows):
-            field = f"tool_permissions.{i}"
-            if not isinstance(row, dict):
-                errors[field] = ["Send an object with tool, access and justification."]
-                continue
-            tool = clean_text(row, "tool", f"{field}.tool", errors, required=True, max_length=200)
-            access = row.get("access")
-            if access not in ToolPermission.Access.values:
-                errors[f"{field}.access"] = ["Choose read, write or admin."]
-            justification = clean_text(row, "justification", f"{field}.justification", errors)
-            out.append(
-                {
-                    "tool": tool,
-                    "access": access,
-                    "justification": justification,
-                    "last_used": clean_date(
-                        row.get("last_used"), f"{field}.last_used", errors, not_after=today
-                    ),
-                    "last_reviewed": clean_date(
-                        row.get("last_reviewed"), f"{field}.last_reviewed", errors, not_after=today
-                    ),
-                }
-            )
-        clean["tool_permissions"] = out
-
-    if "guardrails" in data and data["guardrails"] is not None:
-        guardrails = data["guardrails"]
-        if not isinstance(guardrails, dict):
-            errors["guardrails"] = ["Send an object of limits."]
-        else:
-            out = {}
-            for key in guardrails:
-                if key not in GUARDRAIL_FIELDS:
-                    errors[f"guardrails.{key}"] = [
-                        f"Unknown limit: use {', '.join(GUARDRAIL_FIELDS)}."
-                    ]
-            for key in GUARDRAIL_FIELDS:
-                if key not in guardrails:
-                    continue
-                value = guardrails[key]
-                field = f"guardrails.{key}"
-                if value is None:
-                    out[key] = None
-                elif key == "monthly_budget":
-                    error = rules.non_negative_number_error(value)
-                    if error:
-                        errors[field] = [error]
-                    else:
-                        try:
-                            out[key] = Decimal(str(value)).quantize(Decimal("0.01"))
-                        except InvalidOperation:
-                            errors[field] = ["Must be a number."]
-                elif isinstance(value, bool) or not isinstance(value, int):
-                    errors[field] = ["Must be a whole number."]
-                elif value < 0 or value > 2**31 - 1:
-                    errors[field] = ["Must be a whole number from 0 to 2147483647."]
-                else:
-                    out[key] = value
-            clean["guardrails"] = out
+    for key, clean_row in LIST_ROWS.items():
+        rows = _clean_list(data.get(key), key, errors)
+        if rows is not None:
+            cleaned = [
+                clean_row(organization, row, f"{key}.{i}", errors) for i, row in enumerate(rows)
+            ]
+            clean[key] = [row for row in cleaned if row is not None]
+    if data.get("guardrails") is not None:
+        guardrails = _guardrails(data["guardrails"], errors)
+        if guardrails is not None:
+            clean["guardrails"] = guardrails
     return clean
 
 
 @transaction.atomic
 def agent_records_create(*, membership, data: dict) -> Agent:
-    _require(membership, Role.ASSESSOR, "register agents")
+    permissions.may_register_agent(membership).require()
     organization = membership.organization
     errors: dict = {}
     if "owner" not in data:
@@ -299,7 +295,7 @@ def agent_records_update(
 ) -> tuple[Agent, list[str]]:
     """Change any record fields (lists are replaced whole); answer the agent and the record
     keys that changed. The gates a change governs are reviewed by overview.services."""
-    _require(membership, Role.ASSESSOR, "edit agent records")
+    permissions.may_edit_agent(membership, agent).require()
     organization = membership.organization
     errors: dict = {}
     clean = _validate_records(organization, data, errors)
@@ -392,14 +388,9 @@ def _check_version(agent: Agent, expected_version: int | None) -> None:
         )
 
 
-def _approver_or_admin(membership, what: str) -> None:
-    if not {Role.APPROVER, Role.ADMIN} & set(membership.roles):
-        raise Forbidden(f"Only an approver or admin may {what}.")
-
-
 @transaction.atomic
 def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessment):
-    _approver_or_admin(membership, "record a risk assessment")
+    permissions.may_record_risk_assessment(membership, agent).require()
     errors = {}
     if scope not in RiskAssessment.Scope.values:
         errors["scope"] = ["Choose tool or decision."]
@@ -430,7 +421,7 @@ def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessme
 def tool_permission_decide(*, agent: Agent, membership, permission_id, action: str, note=None):
     """Revoke a tool permission or mark it reviewed today (docs/rules.md §4's quarterly audit)
     with a note, kept in the audit entry. Answers the permission and whether it was revoked."""
-    _approver_or_admin(membership, "revoke or review tool permissions")
+    permissions.may_review_permissions(membership, agent).require()
     permission = (
         ToolPermission.objects.select_for_update().filter(agent=agent, pk=permission_id).first()
     )

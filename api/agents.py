@@ -16,9 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJso
 
 from agents import rules as agents_rules
 from agents.models import Agent
-from core.roles import (
-    can_edit_agent,
-)
+from core import permissions
 from gates import rules
 from gates import selectors as gates_selectors
 from killswitch import rules as killswitch_rules
@@ -33,7 +31,7 @@ router = Router(tags=["agents"])
 
 
 assessor = MemberToken(
-    allow=can_edit_agent,
+    ask=permissions.may_edit_agent,
     denied="Only an assessor may register agents, edit their records, fill gate checklists or "
     "post prompt versions.",
 )

@@ -8,15 +8,13 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
 
 from assessments import selectors, services
 from assessments.models import Assessment
-from core.roles import can_edit_assessment
+from core import permissions
 
 from .auth import MemberToken, member, tenant_lookup
 from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["assessments"])
-assessor = MemberToken(
-    allow=can_edit_assessment, denied="Only an assessor may create, edit or submit assessments."
-)
+assessor = MemberToken(ask=permissions.may_edit_assessment)
 
 
 @tenant_lookup("assessment_id")

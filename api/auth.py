@@ -68,15 +68,25 @@ def tenant_lookup(param: str, *, within: str | None = None):
 
 
 class MemberToken(HttpBearer):
-    """Authenticates a member's API token; `allow(roles)` gates the operation (403).
+    """Authenticates a member's API token; `ask(membership)`, a question of core.permissions,
+    gates the operation (403 with its refusal, or `denied` where one guard serves several
+    routes). `allow(roles)` is the older role-set form of the same guard.
 
     An agent runtime token is valid but no member: it answers 403 here (see AgentRuntimeToken
     for the one route it may read)."""
 
-    def __init__(self, allow: Callable | None = None, denied: str | None = None):
+    def __init__(
+        self,
+        allow: Callable | None = None,
+        denied: str | None = None,
+        *,
+        ask: Callable | None = None,
+    ):
         super().__init__()
         self.allow = allow
+        self.ask = ask
         self.denied = denied or "Your roles in this organization do not allow this."
+        self.denied_given = denied is not None
 
     def authenticate(self, request, token):
         if not token:
@@ -100,7 +110,14 @@ class MemberToken(HttpBearer):
         resolve_path_objects(request, membership.organization)
         if self.allow is not None and not self.allow(membership.roles):
             raise HttpError(403, self.denied)
+        if self.ask is not None:
+            self.refuse_unless(self.ask(membership))
         return membership
+
+    def refuse_unless(self, answer) -> None:
+        """403 for a refusal of the guard's question, saying `denied` if given, else why."""
+        if not answer:
+            raise HttpError(403, self.denied if self.denied_given else answer.message)
 
     def authenticate_runtime(self, request, agent_token: AgentToken):
         """A valid agent runtime token on a member's route: it is known, but may not act (403)."""

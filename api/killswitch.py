@@ -7,11 +7,7 @@ from typing import Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictStr
 
-from core.roles import (
-    can_end_drill,
-    can_resume_agent,
-    can_suspend_agent,
-)
+from core import permissions
 from killswitch import selectors as killswitch_selectors
 from killswitch import services as killswitch_services
 from killswitch.models import AgentToken, Suspension
@@ -24,19 +20,15 @@ router = Router(tags=["kill switch"])
 
 
 operator = MemberToken(
-    allow=can_suspend_agent, denied="Only an operator may suspend an agent or start a drill."
+    ask=permissions.may_suspend_agent,
+    denied="Only an operator may suspend an agent or start a drill.",
 )
 
 
-resumer = MemberToken(
-    allow=can_resume_agent, denied="Only an approver may resume a suspended agent."
-)
+resumer = MemberToken(ask=permissions.may_resume_agent)
 
 
-drill_ender = MemberToken(
-    allow=can_end_drill,
-    denied="Only the operator who started the drill, or an approver, may end it.",
-)
+drill_ender = MemberToken(ask=permissions.may_end_drills)
 
 
 status_reader = AgentRuntimeToken()

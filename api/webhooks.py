@@ -7,6 +7,7 @@ from typing import Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictStr
 
+from core import permissions
 from webhooks import rules, selectors, services
 from webhooks.models import Delivery, Endpoint
 
@@ -15,7 +16,7 @@ from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["webhooks"])
 
-admin = MemberToken(allow=rules.can_manage_webhooks, denied="Only an admin may manage webhooks.")
+admin = MemberToken(ask=permissions.may_manage_webhooks)
 
 Format = Literal["standard", "slack"]
 DeliveryStatus = Literal["pending", "retrying", "succeeded", "failed"]

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
-from core.roles import can_edit_assessment
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 
 from . import scoring
 from .models import Assessment, Score
@@ -15,8 +15,7 @@ from .selectors import assessment_latest_submitted, framework_default
 
 
 def _require_assessor(membership) -> None:
-    if not can_edit_assessment(membership.roles):
-        raise Forbidden("Only an assessor may create, edit or submit assessments.")
+    permissions.may_edit_assessment(membership).require()
 
 
 def _not_submitted(assessment: Assessment) -> None:

@@ -1,7 +1,8 @@
-"""The five roles of docs/rules.md and the permission questions asked of them.
+"""The five roles of docs/rules.md.
 
-Roles add up; none includes another. Every "may this member do X" question has one helper
-here, so views, API handlers and templates never test role names themselves.
+Roles add up; none includes another. The "may this member do X" questions are answered by
+core/permissions.py; the `can_*(roles)` helpers below ask it for the rooms that still pass a
+role set (the tenancy guard, older views) and will go once they ask it directly.
 """
 
 from enum import StrEnum
@@ -43,66 +44,63 @@ def parse_roles(text: str) -> set[Role]:
     return {Role(n) for n in names}
 
 
+# The role-set helpers, kept for callers that pass roles: each asks core.permissions (imported
+# here, after Role, since it imports Role from this module).
+from . import permissions as _permissions  # noqa: E402
+
+
+def _ask(question, roles) -> bool:
+    return bool(question(_permissions.roles_only(roles)))
+
+
 def can_edit_assessment(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.ASSESSOR in roles
+    return _ask(_permissions.may_edit_assessment, roles)
 
 
 def can_manage_members(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.ADMIN in roles
+    return _ask(_permissions.may_manage_members, roles)
 
 
 def can_view_audit_log(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.ADMIN in roles
-
-
-# Agents (docs/rules.md, "Who may do what"). The owner rule (an approver never decides on an
-# agent they own)
-# is a rule of the agent, checked by gates.rules / gates.services, not a role question.
+    return _ask(_permissions.may_view_audit_log, roles)
 
 
 def can_edit_agent(roles: frozenset[Role] | set[Role]) -> bool:
-    """Register agents, edit their records, fill gate checklists."""
-    return Role.ASSESSOR in roles
+    return _ask(_permissions.may_edit_agent, roles)
 
 
 def can_decide_gate(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.APPROVER in roles
+    return _ask(_permissions.may_decide_gate, roles)
 
 
 def can_resume_agent(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.APPROVER in roles
+    return _ask(_permissions.may_resume_agent, roles)
 
 
 def can_suspend_agent(roles: frozenset[Role] | set[Role]) -> bool:
-    """Suspend an agent, and start a kill-switch drill."""
-    return Role.OPERATOR in roles
-
-
-def can_end_drill(roles: frozenset[Role] | set[Role]) -> bool:
-    """Who may try to end a drill: its operator (checked against the drill) or an approver."""
-    return Role.OPERATOR in roles or Role.APPROVER in roles
+    return _ask(_permissions.may_suspend_agent, roles)
 
 
 def can_manage_agent_tokens(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.ADMIN in roles
-
-
-# Outcome metrics, thresholds, horizons and permission reviews (docs/rules.md §3-4).
+    return _ask(_permissions.may_manage_agent_tokens, roles)
 
 
 def can_post_metrics(roles: frozenset[Role] | set[Role]) -> bool:
-    """Post metric snapshots, in a form, by CSV upload or through the API."""
-    return bool({Role.ASSESSOR, Role.OPERATOR, Role.ADMIN} & set(roles))
+    return _ask(_permissions.may_post_metrics, roles)
 
 
 def can_change_thresholds(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.ADMIN in roles
+    return _ask(_permissions.may_change_thresholds, roles)
 
 
 def can_advance_horizon(roles: frozenset[Role] | set[Role]) -> bool:
-    return Role.APPROVER in roles
+    return _ask(_permissions.may_advance_horizon, roles)
 
 
 def can_review_permissions(roles: frozenset[Role] | set[Role]) -> bool:
-    """Revoke a tool permission or mark it reviewed; record a risk assessment."""
-    return bool({Role.APPROVER, Role.ADMIN} & set(roles))
+    return _ask(_permissions.may_review_permissions, roles)
+
+
+def can_end_drill(roles: frozenset[Role] | set[Role]) -> bool:
+    """Whether the roles end any drill (the drill itself: `permissions.may_end_drill`)."""
+    return _ask(_permissions.may_end_drills, roles)

@@ -1,9 +1,9 @@
 """Writes of the kill switch: suspending and resuming an agent (by hand or automatically),
 drills, and runtime tokens (docs/rules.md §4).
 
-Each service takes the acting membership (none for an automatic suspension), checks the role
-(Forbidden), locks the agent, applies the rules (Conflict with every reason) and writes the
-audit entry.
+Each service takes the acting membership (none for an automatic suspension), asks
+core.permissions (Forbidden by role, Conflict by the owner rule), locks the agent, applies the
+rules (Conflict with every reason) and writes the audit entry.
 """
 
 from django.db import transaction
@@ -15,16 +15,11 @@ from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action, suspended
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 from core.mail import email_send_on_commit
-from core.roles import Role
 
 from .models import AgentToken, Suspension
-
-
-def _require(membership, role: Role, what: str) -> None:
-    if role not in membership.roles:
-        raise Forbidden(f"Only an {role.value} may {what}.")
 
 
 def _reason_text(reason, field="reason") -> str:
@@ -65,7 +60,7 @@ def _already_suspended(agent: Agent) -> Conflict:
 
 @transaction.atomic
 def agent_suspend(*, agent: Agent, membership, reason) -> Suspension:
-    _require(membership, Role.OPERATOR, "suspend an agent")
+    permissions.may_suspend_agent(membership, agent).require()
     reason = _reason_text(reason)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     if locked.is_suspended:
@@ -122,23 +117,11 @@ def _end_suspension(
 
 @transaction.atomic
 def agent_resume(*, agent: Agent, membership, reason) -> Agent:
-    _require(membership, Role.APPROVER, "resume a suspended agent")
+    permissions.may_resume_agent(membership, agent).require()
     reason = _reason_text(reason)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     barred = separation_reason(agent=locked, user_id=membership.user_id, now=timezone.now())
-    if barred is not None:
-        own = membership.user_id == locked.owner_id
-        raise Conflict(
-            "You own this agent." if own else "You may not resume this agent yet.",
-            [
-                ConflictReason(
-                    "owner_cannot_decide",
-                    "You own this agent: another approver must resume it (separation of duties)."
-                    if own
-                    else barred,
-                )
-            ],
-        )
+    permissions.may_resume_agent(membership, locked, barred=barred).require()
     suspension = Suspension.objects.filter(agent=locked, ended_at__isnull=True).first()
     if not locked.is_suspended or suspension is None:
         raise Conflict(
@@ -154,7 +137,7 @@ def agent_resume(*, agent: Agent, membership, reason) -> Agent:
 
 @transaction.atomic
 def drill_start(*, agent: Agent, membership) -> Suspension:
-    _require(membership, Role.OPERATOR, "start a kill-switch drill")
+    permissions.may_start_drill(membership, agent).require()
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     if locked.is_suspended:
         raise _already_suspended(locked)
@@ -172,16 +155,11 @@ def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
     approver barred by separation of duties (they own the agent, or did lately) may not."""
     if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
         raise Http404("No such drill for this agent.")
-    if not (membership.user_id == drill.started_by_id or Role.APPROVER in membership.roles):
-        raise Forbidden("Only the operator who started this drill, or an approver, may end it.")
+    permissions.may_end_drill(membership, drill).require()
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     barred = separation_reason(agent=locked, user_id=membership.user_id, now=timezone.now())
-    if barred is not None and membership.user_id != drill.started_by_id:
-        # Ending a drill resumes the agent: an approver who owns it (or did lately) may not.
-        raise Conflict(
-            "You may not end this drill.",
-            [ConflictReason("owner_cannot_decide", barred.replace("decide", "end it"))],
-        )
+    # Ending a drill resumes the agent: an approver who owns it (or did lately) may not.
+    permissions.may_end_drill(membership, drill, barred=barred).require()
     drill = Suspension.objects.get(pk=drill.pk)
     if drill.ended_at is not None:
         raise Conflict(
@@ -209,7 +187,7 @@ def agent_status_read(*, agent: Agent) -> dict:
 
 @transaction.atomic
 def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token"):
-    _require(membership, Role.ADMIN, "create agent runtime tokens")
+    permissions.may_manage_agent_tokens(membership, agent).require()
     raw, key_hash, prefix = AgentToken.generate()
     token = AgentToken.objects.create(
         agent=agent,

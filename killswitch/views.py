@@ -8,11 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agents.selectors import agent_get
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
-from core.roles import (
-    can_end_drill,
-    can_suspend_agent,
-)
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 
 from . import services
@@ -28,7 +26,7 @@ def _agent(request, pk):
     return agent_get(organization=_organization(request), pk=pk)
 
 
-@member_required(allow=can_suspend_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_suspend_agent), objects=url_object(agent_get))
 def agent_suspend(request, pk):
     """The confirm step of the kill switch: a required reason, then the agent stops at once."""
     agent = _agent(request, pk)
@@ -71,7 +69,7 @@ def agent_suspend(request, pk):
     )
 
 
-@member_required(allow=can_suspend_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_start_drill), objects=url_object(agent_get))
 def drill_start(request, pk):
     """A drill really suspends the agent: a GET, or a POST without `confirm`, shows what will
     happen first (the agent page's button lands here); the confirm page's button starts it."""
@@ -97,7 +95,7 @@ def drill_start(request, pk):
 
 
 @require_POST
-@member_required(allow=can_end_drill, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_end_drills), objects=url_object(agent_get))
 def drill_end(request, pk, drill_id):
     agent = _agent(request, pk)
     drill = drill_get(agent=agent, pk=drill_id)

@@ -22,6 +22,7 @@ from audit.actions import Action
 from audit.checkpoints import audit_checkpoint
 from audit.models import AuditCheckpoint
 from audit.services import audit_record
+from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
 
 from . import rules
@@ -78,6 +79,7 @@ def report_request_rate_key(membership) -> str:
 @transaction.atomic
 def report_request(*, membership, title=None, period_start=None, period_end=None) -> Report:
     """Any member asks for a report: freeze the snapshot now, render in a worker later."""
+    permissions.may_request_report(membership).require()
     now = timezone.now()
     start, end = validate_period(period_start, period_end, today=now.date())
     if title is not None and not isinstance(title, str):
@@ -121,6 +123,7 @@ def report_request(*, membership, title=None, period_start=None, period_end=None
 
 @transaction.atomic
 def report_retry(*, report: Report, membership) -> Report:
+    permissions.may_request_report(membership).require()
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.status != Report.Status.FAILED:
         raise Conflict(

@@ -11,8 +11,9 @@ from django.utils import timezone
 from accounts.models import Membership, Organization
 from audit.actions import Action
 from audit.services import audit_record
+from core import permissions
 from core.errors import Forbidden, InvalidInput
-from core.roles import Role, can_manage_members
+from core.roles import Role
 
 from . import mapping as rule
 from .models import GroupMapping, OrganizationSso, SsoExclusion, SsoGrant, SsoIdentity
@@ -189,8 +190,7 @@ def sso_exclusion_record(*, organization_id: int, username: str) -> SsoExclusion
 
 
 def _superuser_check(by) -> None:
-    if by is None or not by.is_superuser:
-        raise Forbidden("Only a superuser edits the sign-in mappings: one provider serves all.")
+    permissions.may_edit_sign_in_mappings(by).require()
 
 
 def _mapping_input(claim_value, organization, roles, *, pk=None) -> tuple[str, list[str]]:
@@ -287,8 +287,7 @@ def mapping_delete(*, by, mapping: GroupMapping) -> None:
 @transaction.atomic
 def organization_sso_set(*, membership: Membership, require_sso: bool) -> OrganizationSso:
     """An admin requires single sign-on of their organization's members, or lifts it."""
-    if not can_manage_members(membership.roles):
-        raise Forbidden("Only an admin of the organization changes how its members sign in.")
+    permissions.may_manage_sso(membership).require()
     if not isinstance(require_sso, bool):
         raise InvalidInput({"require_sso": ["Say yes or no."]})
     policy, _ = OrganizationSso.objects.select_for_update().get_or_create(

@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from core import permissions
 from core.errors import Forbidden, InvalidInput
-from core.roles import can_manage_members
+from core.permissions import by_roles
 from core.tenancy import member_required
 
 from . import services
@@ -123,7 +124,7 @@ def no_role(request):
 
 
 def _superuser(request) -> None:
-    if not request.user.is_superuser:
+    if not permissions.may_edit_sign_in_mappings(request.user):
         raise PermissionDenied("Only a superuser edits the sign-in mappings.")
 
 
@@ -202,7 +203,7 @@ def mapping_delete(request, pk):
     return redirect("sso:mappings")
 
 
-@member_required(allow=can_manage_members)
+@member_required(allow=by_roles(permissions.may_manage_sso))
 def require_sso(request):
     """An admin requires single sign-on of the organization's members, or lifts it."""
     organization = request.membership.organization

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 
 from . import rules, transport
 from .models import Delivery, Endpoint
@@ -32,8 +33,7 @@ EARLY_SLACK = timedelta(seconds=2)
 
 
 def _require_admin(membership, what: str) -> None:
-    if not rules.can_manage_webhooks(membership.roles):
-        raise Forbidden(f"Only an admin may {what}.")
+    permissions.may_manage_webhooks(membership, what).require()
 
 
 def allowed_networks() -> list[rules.IPNetwork]:

@@ -7,7 +7,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 
 from . import rules, selectors, services
@@ -22,7 +24,7 @@ def _endpoint(request, pk):
     return endpoint_get(organization=request.membership.organization, pk=pk)
 
 
-@member_required(allow=rules.can_manage_webhooks)
+@member_required(allow=by_roles(permissions.may_manage_webhooks))
 def endpoint_list(request):
     """GET: the organization's endpoints and the form. POST: register one; the page then shows
     its secret once (kept in the session only until it is shown)."""
@@ -56,7 +58,7 @@ def endpoint_list(request):
 
 
 @require_POST
-@member_required(allow=rules.can_manage_webhooks, objects=url_object(endpoint_get))
+@member_required(allow=by_roles(permissions.may_manage_webhooks), objects=url_object(endpoint_get))
 def endpoint_delete(request, pk):
     endpoint = _endpoint(request, pk)
     try:
@@ -68,7 +70,7 @@ def endpoint_delete(request, pk):
 
 
 @require_POST
-@member_required(allow=rules.can_manage_webhooks, objects=url_object(endpoint_get))
+@member_required(allow=by_roles(permissions.may_manage_webhooks), objects=url_object(endpoint_get))
 def endpoint_test(request, pk):
     endpoint = _endpoint(request, pk)
     try:
@@ -84,7 +86,7 @@ def endpoint_test(request, pk):
     return redirect("webhooks:deliveries", pk=endpoint.pk)
 
 
-@member_required(allow=rules.can_manage_webhooks, objects=url_object(endpoint_get))
+@member_required(allow=by_roles(permissions.may_manage_webhooks), objects=url_object(endpoint_get))
 def delivery_list(request, pk):
     endpoint = _endpoint(request, pk)
     deliveries = selectors.delivery_list(endpoint=endpoint).order_by("-created_at", "-id")
@@ -98,7 +100,7 @@ def delivery_list(request, pk):
 
 
 @require_POST
-@member_required(allow=rules.can_manage_webhooks, objects=url_object(endpoint_get))
+@member_required(allow=by_roles(permissions.may_manage_webhooks), objects=url_object(endpoint_get))
 def delivery_resend(request, pk, delivery_id):
     endpoint = _endpoint(request, pk)
     delivery = delivery_get(endpoint=endpoint, pk=delivery_id)
