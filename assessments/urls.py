@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import step_views, views
 
 app_name = "assessments"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.assessment_list, name="list"),
     path("new/", views.assessment_new, name="new"),
     path("<int:pk>/", views.assessment_detail, name="detail"),
-    path("<int:pk>/step/<int:step>/", views.assessment_step, name="step"),
-    path("<int:pk>/preview/", views.assessment_preview, name="preview"),
+    path("<int:pk>/step/<int:step>/", step_views.assessment_step, name="step"),
+    path("<int:pk>/preview/", step_views.assessment_preview, name="preview"),
     path("<int:pk>/submit/", views.assessment_submit, name="submit"),
 ]

@@ -8,11 +8,9 @@ Each view reads through one selector or writes through one service; the services
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.roles import can_edit_assessment
@@ -20,12 +18,13 @@ from core.tenancy import member_required, role_needed_message
 
 from . import scoring, services
 from .charts import VERDICT_LABELS, dimension_progress
-from .forms import NewAssessmentForm, StepScoresForm
+from .forms import NewAssessmentForm
 from .page_parts import DETAIL_PREFIX, chart_key, moment
 from .selectors import (
+    assessment_count,
     assessment_get,
     assessment_latest_submitted,
-    assessment_page,
+    assessment_rows,
     assessment_trend,
 )
 from .wording import way_to_ready_words
@@ -37,7 +36,7 @@ STALE_MESSAGE = (
 )
 
 
-def _can_edit(request) -> bool:
+def can_edit(request) -> bool:
     return can_edit_assessment(request.membership.roles)
 
 
@@ -46,7 +45,8 @@ def _can_edit(request) -> bool:
 
 class _AssessmentPages:
     """The organization's assessments, newest first, as a lazy sequence for Django's
-    Paginator: the count is one query, each page one selector call (prefetched)."""
+    Paginator: the count is one query (read once: the paginator asks for it before the
+    page), each page one selector call (prefetched)."""
 
     def __init__(self, organization):
         self.organization = organization
@@ -54,7 +54,7 @@ class _AssessmentPages:
 
     def count(self) -> int:
         if self._count is None:
-            _, self._count = assessment_page(organization=self.organization, offset=0, limit=0)
+            self._count = assessment_count(organization=self.organization)
         return self._count
 
     def __len__(self) -> int:
@@ -64,10 +64,9 @@ class _AssessmentPages:
         if not isinstance(index, slice):
             raise TypeError("page through assessments with a slice")
         start = index.start or 0
-        items, self._count = assessment_page(
+        return assessment_rows(
             organization=self.organization, offset=start, limit=index.stop - start
         )
-        return items
 
 
 @member_required
@@ -77,18 +76,20 @@ def assessment_list(request):
     return render(
         request,
         "assessments/list.html",
-        {"page": page, "rows": [_row(a) for a in page], "can_edit": _can_edit(request)},
+        {"page": page, "rows": [_row(a) for a in page], "can_edit": can_edit(request)},
     )
 
 
 def _row(assessment) -> dict:
-    """What one line of the list shows (computed from prefetched scores, no query)."""
-    scored = len(assessment.score_map)
+    """What one line of the list shows (a draft's from its prefetched scores, a submitted
+    one's from its stored total and verdict: no query)."""
     of = len(assessment.framework.shape.criterion_keys)
     if assessment.is_draft:
+        scored = len(assessment.score_map)
         result = assessment.result
         total, verdict = (result.total, None) if result else (None, None)
     else:
+        scored = of  # submitted: every criterion was scored
         total, verdict = assessment.total, assessment.verdict
     return {
         "assessment": assessment,
@@ -146,36 +147,7 @@ def assessment_new(request):
 # --------------------------------------------------------------------------- steps
 
 
-def _step_dimension(assessment, step: int):
-    dimensions = assessment.framework.ordered_dimensions
-    if not 1 <= step <= len(dimensions):
-        raise Http404("No such step.")
-    return dimensions[step - 1]
-
-
-def _step_initial(assessment, dimension) -> dict:
-    saved = assessment.score_map
-    initial = {"version": assessment.version}
-    initial.update({c.key: saved[c.key] for c in dimension.ordered_criteria if c.key in saved})
-    return initial
-
-
-def _step_nav(assessment, scores, current: int) -> list[dict]:
-    progress = dimension_progress(assessment.framework.shape, scores)
-    return [
-        {
-            "number": number,
-            "name": p.name,
-            "scored": p.scored,
-            "of": p.of,
-            "current": number == current,
-            "url": reverse("assessments:step", args=[assessment.pk, number]),
-        }
-        for number, p in enumerate(progress, start=1)
-    ]
-
-
-def _live(assessment, scores: dict[str, int]) -> dict:
+def live_result(assessment, scores: dict[str, int]) -> dict:
     """The live result panel: dimension scores so far, the total and, once every criterion
     is scored, the verdict, its reasons and the way to ready."""
     shape = assessment.framework.shape
@@ -192,140 +164,6 @@ def _live(assessment, scores: dict[str, int]) -> dict:
         "result": result,
         "to_ready": _changes(assessment, result, scores),
     }
-
-
-def _step_page(request, assessment, step, form, *, status=200, stale=None, saved_scores=None):
-    scores = assessment.score_map if saved_scores is None else saved_scores
-    steps = len(assessment.framework.ordered_dimensions)
-    return render(
-        request,
-        "assessments/step.html",
-        {
-            "assessment": assessment,
-            "dimension": _step_dimension(assessment, step),
-            "step": step,
-            "steps": steps,
-            "previous_step": step - 1 if step > 1 else None,
-            "next_step": step + 1 if step < steps else None,
-            "nav": _step_nav(assessment, scores, step),
-            "form": form,
-            "live": _live(assessment, scores),
-            "can_edit": _can_edit(request),
-            "stale": stale,
-        },
-        status=status,
-    )
-
-
-@member_required
-def assessment_step(request, pk, step):
-    assessment = assessment_get(organization=request.membership.organization, pk=pk)
-    dimension = _step_dimension(assessment, step)
-    if request.method != "POST":
-        if not assessment.is_draft:
-            messages.info(request, "This assessment is submitted: its scores are read-only.")
-            return redirect("assessments:detail", pk=assessment.pk)
-        form = StepScoresForm(
-            initial=_step_initial(assessment, dimension),
-            dimension=dimension,
-            read_only=not _can_edit(request),
-        )
-        return _step_page(request, assessment, step, form)
-
-    if not _can_edit(request):
-        raise PermissionDenied("Only an assessor may edit assessments.")
-    if not assessment.is_draft:
-        messages.error(
-            request,
-            "This assessment is submitted and read-only: nothing was saved. Start a new "
-            "assessment (you can copy this one) to change scores.",
-        )
-        return redirect("assessments:detail", pk=assessment.pk)
-    form = StepScoresForm(request.POST, dimension=dimension)
-    if not form.is_valid():
-        return _step_page(request, assessment, step, form, status=400)
-    scores = form.scores()
-    saved = assessment.score_map
-    # Nothing to save when every choice equals what is saved: skip the write, so that
-    # paging through steps does not bump the version under a colleague's open form.
-    if any(saved.get(key) != value for key, value in scores.items()):
-        try:
-            assessment = services.assessment_set_scores(
-                assessment=assessment,
-                membership=request.membership,
-                scores=scores,
-                expected_version=form.cleaned_data["version"],
-            )
-        except Forbidden as error:
-            raise PermissionDenied(error.detail) from error
-        except InvalidInput as error:
-            for key, errors in error.errors.items():
-                field = key.removeprefix("scores.")
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
-            return _step_page(request, assessment, step, form, status=400)
-        except Conflict as conflict:
-            if any(r.code == "stale_version" for r in conflict.reasons):
-                return _stale_step(request, assessment, step, dimension, scores)
-            messages.error(request, conflict.text)
-            return redirect("assessments:detail", pk=assessment.pk)
-    messages.success(
-        request,
-        f"Saved “{dimension.name}”. " + _scored_sentence(assessment),
-    )
-    # "Back" saves and goes one step back; anything else goes on, after the last to review.
-    if request.POST.get("go") == "back":
-        return redirect("assessments:step", pk=assessment.pk, step=max(step - 1, 1))
-    if step < len(assessment.framework.ordered_dimensions):
-        return redirect("assessments:step", pk=assessment.pk, step=step + 1)
-    return redirect("assessments:detail", pk=assessment.pk)
-
-
-def _stale_step(request, assessment, step, dimension, yours: dict[str, int]):
-    """Someone saved since this form was opened: show their scores, list the choices of
-    this member that were not saved, and let them re-enter them (nothing is lost)."""
-    fresh = assessment_get(organization=assessment.organization, pk=assessment.pk)
-    theirs = fresh.score_map
-    lost = [
-        {"criterion": c.name, "yours": yours[c.key], "theirs": theirs.get(c.key)}
-        for c in dimension.ordered_criteria
-        if c.key in yours and yours[c.key] != theirs.get(c.key)
-    ]
-    form = StepScoresForm(initial=_step_initial(fresh, dimension), dimension=dimension)
-    return _step_page(
-        request, fresh, step, form, status=409, stale={"message": STALE_MESSAGE, "lost": lost}
-    )
-
-
-def _scored_sentence(assessment) -> str:
-    scored = len(assessment.score_map)
-    of = len(assessment.framework.shape.criterion_keys)
-    if scored == of:
-        return f"All {of} criteria are scored: review the result and submit when ready."
-    return f"{scored} of {of} criteria scored so far."
-
-
-@member_required
-@require_POST
-def assessment_preview(request, pk):
-    """The live result from saved scores merged with the form's unsaved choices (htmx).
-    Saves nothing."""
-    assessment = assessment_get(organization=request.membership.organization, pk=pk)
-    saved = assessment.score_map
-    merged = dict(saved)
-    if assessment.is_draft:
-        for key in assessment.framework.criteria_by_key:
-            value = request.POST.get(key, "")
-            if value.isdigit() and scoring.MIN_SCORE <= int(value) <= scoring.MAX_SCORE:
-                merged[key] = int(value)
-    return render(
-        request,
-        "assessments/step.html#result_panel",
-        {"assessment": assessment, "live": _live(assessment, merged), "unsaved": merged != saved},
-    )
-
-
-# --------------------------------------------------------------------------- result
 
 
 def _changes(assessment, result, scores: dict[str, int]) -> dict | None:
@@ -422,19 +260,19 @@ def _missing(assessment) -> list[dict]:
 def assessment_detail(request, pk):
     organization = request.membership.organization
     assessment = assessment_get(organization=organization, pk=pk)
-    trend = assessment_trend(organization=organization)
+    trend = assessment_trend(organization=organization, frameworks=[assessment.framework])
     return render(
         request,
         "assessments/detail.html",
         {
             "assessment": assessment,
             "outcome": verdict_outcome(assessment),
-            "live": _live(assessment, assessment.score_map),
+            "live": live_result(assessment, assessment.score_map),
             "criteria_table": _criteria_table(assessment),
             "missing": _missing(assessment) if assessment.is_draft else [],
             "trend": trend,
             "chart_key": chart_key(assessment, trend),  # the charts' fragment cache
-            "can_edit": _can_edit(request) and assessment.is_draft,
+            "can_edit": can_edit(request) and assessment.is_draft,
         },
     )
 
@@ -444,7 +282,7 @@ def assessment_submit(request, pk):
     """Submitting fixes the scores for good, so a complete draft asks first: a GET, or a POST
     without `confirm`, shows the confirm page (the result page's button lands there)."""
     assessment = assessment_get(organization=request.membership.organization, pk=pk)
-    if not _can_edit(request):
+    if not can_edit(request):
         raise PermissionDenied(role_needed_message(request.membership, can_edit_assessment))
     confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
     if not confirmed and assessment.is_draft and not _missing(assessment):

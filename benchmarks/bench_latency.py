@@ -3,7 +3,9 @@
 
     .venv/bin/python benchmarks/bench_latency.py [--seconds 3] [--runs 3] [--profile PAGE]
 
-Worlds, each in an organization of its own: 50 submitted assessments; an agent with a year of
+Worlds, each in an organization of its own: a member page with nothing to list (the
+notifications of a member who has none: the frame every member page pays); 50 submitted
+assessments; an agent with a year of
 weekly snapshots and 20 prompt versions; an agent with 36 months of snapshots; 200 agents and
 1,000 agents on the gate board; the overview for a member of each role (200 agents). Each page
 is measured `--runs` times (interleaved, so that a busy moment of the machine hits every page
@@ -12,14 +14,21 @@ alike) and the table shows the median run. `--profile PAGE` (a label's first wor
 """
 
 import argparse
-import os
 import statistics
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Server, load, session_cookie, setup_django, table
+from _common import (
+    Server,
+    load,
+    session_cookie,
+    setup_django,
+    table,
+    worker_rss_mb,
+    workers_cpu_seconds,
+)
 from bench_pages import make_world
 
 
@@ -52,6 +61,9 @@ def build_worlds() -> list[tuple[str, str, str]]:
     cookie = session_cookie(member.user, member)
     latest = add_assessments(50)[0]
     pages += [
+        # A member page with nothing to list: what every member page pays for its frame
+        # (session, user, membership, the navigation's counts, base.html).
+        ("page frame: notifications, none", "/notifications/", cookie),
         ("assessment list, 50 assessments", "/assessments/", cookie),
         ("assessment result page", f"/assessments/{latest.pk}/", cookie),
     ]
@@ -201,26 +213,6 @@ def main():
     print(table(rows, ["page", "p50 ms", "p50 × sign-in", "CPU ms", "CPU × sign-in", "errors"]))
     shown = ", ".join(f"{mb:.0f} MB" for mb in memory)
     print(f"\ngunicorn workers' resident memory after {requests:,} requests: {shown}")
-
-
-def workers_cpu_seconds(pid: int) -> float:
-    """User and system CPU time of every child (worker) of the gunicorn master (Linux)."""
-    total = 0
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def worker_rss_mb(pid: int) -> list[float]:
-    """Resident memory of each child (worker) of the gunicorn master, from /proc (Linux)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    sizes = []
-    for child in children:
-        status = Path(f"/proc/{child}/status").read_text()
-        kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-        sizes.append(int(kb) / 1024)
-    return sizes
 
 
 if __name__ == "__main__":

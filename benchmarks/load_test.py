@@ -1,7 +1,8 @@
 """A bounded load test: 50 signed-in users browsing, filling assessments and requesting
 board reports for 60 seconds against gunicorn (2 workers) and a Celery worker on loopback.
-Prints requests, errors and p50/p95 latency per kind of request. Loopback only; it stops by
-itself.
+Prints requests, errors and p50/p95 latency per kind of request, then how many requests the
+web workers served and each worker's resident memory after them (the goal: under 150 MB
+after 1,000 requests). Loopback only; it stops by itself.
 
     .venv/bin/python benchmarks/load_test.py [--users 50] [--seconds 60]
 """
@@ -21,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Server, setup_django, table
+from _common import ROOT, Server, setup_django, table, worker_rss_mb
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -145,6 +146,7 @@ def main():
             for t in threads:
                 t.join()
             elapsed = time.monotonic() - began
+            memory = worker_rss_mb(server.proc.pid)  # before the server stops
     finally:
         worker.terminate()
         worker.wait(30)
@@ -165,6 +167,11 @@ def main():
     print(f"{args.users} users for {elapsed:.0f} s, gunicorn 2 workers + 1 Celery worker\n")
     print(table(rows, ["request", "count", "errors", "p50 ms", "p95 ms"]))
     print(f"\n{len(log) / elapsed:.1f} requests/s overall")
+    shown = ", ".join(f"{mb:.0f} MB" for mb in memory)
+    # Each user's sign-in (the form, the POST, the page it leads to) comes before the timed
+    # run: the workers served those too.
+    served = len(log) + 3 * args.users
+    print(f"web workers' resident memory after {served:,} requests ({len(log):,} timed): {shown}")
     from reports.models import Report
 
     done = Report.objects.filter(status="done").count()

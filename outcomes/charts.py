@@ -106,36 +106,9 @@ def _figure(point: MetricPoint, *, key: str) -> float | None:
     return value
 
 
-def rates_chart(
-    points: Iterable[MetricPoint],
-    thresholds: metrics.Thresholds,
-    *,
-    chart_id: str = "rates-chart",
-    width: int = 760,
-) -> dict:
-    """Completion, escalation and error rate (0-100%) by period end, with the advance
-    thresholds (long dashes) and alert limits (short dashes) of the agent, and the human
-    baseline error rate when it is the error-rate advance threshold. No point: `empty`."""
-    points = sorted_points(points)
-    base = {"id": chart_id, "width": width, "title": "Completion, escalation and error rate"}
-    if not points:
-        return {
-            **base,
-            "empty": True,
-            "height": 0,
-            "message": "No metric snapshot yet: the trend starts with the first one.",
-            "description": "No metric snapshot yet.",
-        }
-
-    left, right_margin, top, plot_height = 48, 180, 16, 230
-    plot_width = width - left - right_margin
-    right = left + plot_width
-    bottom = top + plot_height
-    x_of = make_time_axis(points, left, plot_width)
-
-    def y_of(fraction: float) -> float:
-        return px(bottom - plot_height * min(max(fraction, 0.0), 1.0))
-
+def _rate_series(points: Sequence[MetricPoint], *, x_of, y_of) -> list[dict]:
+    """The three rate lines (completion, escalation, error), each point with its marker and
+    a title that says when its alert threshold was crossed."""
     series: list[dict] = []
     for key, name, colour, shape in RATE_SERIES:
 
@@ -166,42 +139,83 @@ def rates_chart(
                 "segments": segments,
             }
         )
+    return series
+
+
+def _baseline_series(
+    points: Sequence[MetricPoint], *, x_of, y_of, left: float, right: float
+) -> tuple[dict, dict]:
+    """The people's error rate (the human baseline) as a thin line, and its label among the
+    threshold lines: drawn when it is the error-rate advance threshold."""
+    drawn, segments = make_series(
+        points,
+        value=lambda p: p.baseline_error_rate,
+        x_of=x_of,
+        y_of=y_of,
+        title=lambda p, v: f"People's error rate (baseline), {period_text(p)}: {percent(v)}",
+    )
+    if len(drawn) == 1:  # a single snapshot: draw its baseline across the plot
+        segments = [f"{left},{drawn[0]['y']} {right},{drawn[0]['y']}"]
+    line = {
+        "key": "baseline_error_rate",
+        "name": "People's error rate (advance: error ≤ it)",
+        "colour": ERROR,
+        "dash": ADVANCE_DASH,
+        "shape": "",
+        "points": drawn,
+        "segments": segments,
+        "thin": True,
+    }
+    people = points[-1].baseline_error_rate
+    label = {
+        "kind": "advance",
+        "figure": "error",
+        "value": people,
+        "colour": ERROR,
+        "text_colour": TEXT_COLOURS[ERROR],
+        "dash": "",
+        "label": "advance: error ≤ people",
+        "label_only": True,
+    }
+    return line, label
+
+
+def rates_chart(
+    points: Iterable[MetricPoint],
+    thresholds: metrics.Thresholds,
+    *,
+    chart_id: str = "rates-chart",
+    width: int = 760,
+) -> dict:
+    """Completion, escalation and error rate (0-100%) by period end, with the advance
+    thresholds (long dashes) and alert limits (short dashes) of the agent, and the human
+    baseline error rate when it is the error-rate advance threshold. No point: `empty`."""
+    points = sorted_points(points)
+    base = {"id": chart_id, "width": width, "title": "Completion, escalation and error rate"}
+    if not points:
+        return {
+            **base,
+            "empty": True,
+            "height": 0,
+            "message": "No metric snapshot yet: the trend starts with the first one.",
+            "description": "No metric snapshot yet.",
+        }
+
+    left, right_margin, top, plot_height = 48, 180, 16, 230
+    plot_width = width - left - right_margin
+    right = left + plot_width
+    bottom = top + plot_height
+    x_of = make_time_axis(points, left, plot_width)
+
+    def y_of(fraction: float) -> float:
+        return px(bottom - plot_height * min(max(fraction, 0.0), 1.0))
+
+    series = _rate_series(points, x_of=x_of, y_of=y_of)
     lines = _threshold_lines(thresholds)
     if thresholds.advance_error_mode != "fixed" or thresholds.advance_error_max is None:
-        drawn, segments = make_series(
-            points,
-            value=lambda p: p.baseline_error_rate,
-            x_of=x_of,
-            y_of=y_of,
-            title=lambda p, v: f"People's error rate (baseline), {period_text(p)}: {percent(v)}",
-        )
-        if len(drawn) == 1:  # a single snapshot: draw its baseline across the plot
-            segments = [f"{left},{drawn[0]['y']} {right},{drawn[0]['y']}"]
-        series.append(
-            {
-                "key": "baseline_error_rate",
-                "name": "People's error rate (advance: error ≤ it)",
-                "colour": ERROR,
-                "dash": ADVANCE_DASH,
-                "shape": "",
-                "points": drawn,
-                "segments": segments,
-                "thin": True,
-            }
-        )
-        people = points[-1].baseline_error_rate
-        lines.append(
-            {
-                "kind": "advance",
-                "figure": "error",
-                "value": people,
-                "colour": ERROR,
-                "text_colour": TEXT_COLOURS[ERROR],
-                "dash": "",
-                "label": "advance: error ≤ people",
-                "label_only": True,
-            }
-        )
+        line, label = _baseline_series(points, x_of=x_of, y_of=y_of, left=left, right=right)
+        series.append(line)
+        lines.append(label)
     for line in lines:
         line["y"] = y_of(line["value"])
         line["x1"], line["x2"] = left, right

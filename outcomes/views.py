@@ -21,6 +21,7 @@ from core.roles import (
     can_post_metrics,
     can_review_permissions,
 )
+from core.templatetags.formatting import money
 from core.tenancy import member_required, url_object
 from gates import rules
 from gates.models import Gate
@@ -33,7 +34,8 @@ from .forms import (
     AdvanceForm,
     SnapshotForm,
 )
-from .selectors import horizon_decision_list, snapshot_queryset
+from .selectors import horizon_decision_list, outcomes_agent_get, snapshot_queryset
+from .templatetags.outcome_tags import cycle, pct
 from .threshold_forms import ThresholdsForm
 
 PAGE_SIZE = 25
@@ -194,12 +196,40 @@ def _outcomes(latest, t: metrics.Thresholds) -> list[dict]:
     ]
 
 
-def _snapshot_row(snapshot) -> dict:
+def _day(value) -> str:
+    """A date as the `date:"j M Y"` filter writes it ("5 Mar 2025")."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def _snapshot_cells(snapshot, figures, currency) -> dict:
+    """A snapshot row's figures as the table shows them, formatted once in Python with the
+    same helpers as the template's filters: a date filter and a number filter per cell,
+    for each row of the page, were a quarter of the page's time. None stays None (the
+    template shows why there is no figure)."""
+
+    def shown(value, show):
+        return None if value is None else show(value)
+
+    return {
+        "period": f"{_day(snapshot.period_start)} – {_day(snapshot.period_end)}",
+        "completion": shown(figures["task_completion_rate"], pct),
+        "escalation": shown(figures["escalation_frequency"], pct),
+        "error": shown(figures["error_rate"], pct),
+        "error_people": pct(snapshot.baseline_error_rate),
+        "cost": shown(figures["cost_per_resolved_case"], lambda v: money(v, currency)),
+        "cost_people": money(snapshot.baseline_cost_per_case, currency),
+        "cycle": cycle(snapshot.avg_cycle_time_s),
+        "cycle_people": cycle(snapshot.baseline_cycle_time_s),
+    }
+
+
+def _snapshot_row(snapshot, currency=None) -> dict:
     values = snapshot.values()
     figures = metrics.derived_figures(values)
     return {
         "snapshot": snapshot,
         "figures": figures,
+        "cells": _snapshot_cells(snapshot, figures, currency),
         "breaches": [breach_text(b) for b in snapshot.breaches],
         "signals": [
             (label, shown)
@@ -273,10 +303,10 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
     reasons = services.horizon_advance_reasons(agent=agent, membership=request.membership)
     if not can_advance_horizon(roles):
         reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
-    states = gate_states(agent)
-    svgs = chart_svgs(
-        agent=agent, thresholds=thresholds, currency=request.membership.organization.currency
-    )
+    # outcomes_agent_get reads the states in one light query; agent_get prefetched the gates
+    states = agent.gate_state_map if hasattr(agent, "gate_state_map") else gate_states(agent)
+    currency = request.membership.organization.currency
+    svgs = chart_svgs(agent=agent, thresholds=thresholds, currency=currency)
     page = Paginator(snapshot_queryset(agent=agent), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -294,7 +324,7 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
             "decisions": horizon_decision_list(agent=agent),
             "risk_assessments": risk_assessment_list(agent=agent),
             "page": page,
-            "rows": [_snapshot_row(s) for s in page],
+            "rows": [_snapshot_row(s, currency) for s in page],
             "rates_chart_svg": svgs["rates"],
             "baseline_chart_svg": svgs["baseline"],
             "curl_example": _curl_example(request, agent) if latest is None else "",
@@ -309,7 +339,8 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
 @require_GET
 @member_required
 def agent_metrics(request, pk):
-    return _metrics_page(request, _agent(request, pk))
+    organization = request.membership.organization
+    return _metrics_page(request, outcomes_agent_get(organization=organization, pk=pk))
 
 
 @require_POST
