@@ -7,10 +7,12 @@ from django.utils.text import slugify
 
 from audit.actions import Action
 from audit.services import audit_record
+from core import permissions
 from core.currencies import is_currency
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
+from core.errors import Conflict, ConflictReason, InvalidInput
 from core.mail import email_send_on_commit
-from core.roles import Role, can_manage_members
+from core.roles import Role
+from core.signals import evidence_changed
 
 from .models import ApiToken, Invitation, Membership, Organization
 
@@ -94,6 +96,8 @@ def member_set_roles(
             before={"roles": before},
             after={"roles": membership.role_names},
         )
+        if Role.OPERATOR.value in set(before) ^ set(membership.role_names):
+            evidence_changed.send(sender=Membership, organization=organization, actor=by)
     return membership
 
 
@@ -152,6 +156,8 @@ def member_remove(*, membership: Membership, by=None) -> None:
         after=None,
     )
     membership.delete()
+    # Owners, escalation owners and operators are read by the gates' checklist items.
+    evidence_changed.send(sender=Membership, organization=organization, actor=by)
 
 
 @transaction.atomic
@@ -180,6 +186,7 @@ def member_set_active(*, membership: Membership, active: bool, by=None) -> Membe
         before={"active": not active},
         after={"active": active},
     )
+    evidence_changed.send(sender=Membership, organization=locked.organization, actor=by)
     return locked
 
 
@@ -293,8 +300,7 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
 def organization_settings_update(*, organization: Organization, membership, currency) -> bool:
     """An admin sets the organization's settings (today its currency, an ISO 4217 code);
     answers whether anything changed. One audit entry with the keys that changed."""
-    if not can_manage_members(membership.roles) or membership.organization_id != organization.pk:
-        raise Forbidden("Only an admin of the organization may change its settings.")
+    permissions.may_change_organization_settings(membership, organization).require()
     code = currency.strip().upper() if isinstance(currency, str) else currency
     if not is_currency(code):
         raise InvalidInput(

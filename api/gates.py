@@ -17,9 +17,7 @@ from pydantic import (
 )
 
 from agents.models import Agent
-from core.roles import (
-    can_decide_gate,
-)
+from core import permissions
 from gates import selectors as gates_selectors
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
@@ -33,7 +31,7 @@ from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 router = Router(tags=["gates"])
 
 
-approver = MemberToken(allow=can_decide_gate, denied="Only an approver may decide gates.")
+approver = MemberToken(ask=permissions.may_decide_gate)
 
 
 @tenant_lookup("phase")
@@ -47,9 +45,13 @@ class ChecklistItemOut(Schema):
     key: str
     label: str
     met: bool
-    evidence: str
-    updated_by: str | None
-    updated_at: datetime | None
+    source: Literal["derived", "observed", "attested"] = Field(
+        description="derived: computed from the records; observed: from telemetry; attested: "
+        "by an assessor, for tracing or the quality threshold only."
+    )
+    evidence: str = Field(description="What the item was computed from, in words.")
+    attested_by: str | None = Field(description="Who attested it (source attested), else null.")
+    attested_at: datetime | None
 
 
 class UnmetItemOut(Schema):
@@ -63,6 +65,9 @@ class DecisionOut(Schema):
     decision: Literal["go", "no_go"]
     rationale: str
     unmet_items: list[UnmetItemOut]
+    evidence: list[dict] = Field(
+        description="The phase's items as the decider saw them: key, met, source, evidence."
+    )
     readiness: dict | None = Field(
         description="Phase 4: the readiness assessment the decision relied on."
     )
@@ -105,29 +110,39 @@ def decision_out(decision: GateDecision, phase: int) -> dict:
         "decision": decision.decision,
         "rationale": decision.rationale,
         "unmet_items": decision.unmet_items,
+        "evidence": decision.evidence,
         "readiness": decision.readiness,
         "decided_by": decision.decided_by.get_username(),
         "decided_at": decision.decided_at,
     }
 
 
-def gate_out(gate: Gate, agent: Agent, membership) -> dict:
+def gate_out(gate: Gate, agent: Agent, membership, evidence=None) -> dict:
+    """One gate as the API shows it; `evidence` is (facts, states) of
+    gates_selectors.agent_facts_and_items, read here when not given."""
     definition = phase_definition(gate.phase)
+    facts, states = evidence or gates_selectors.agent_facts_and_items(agent=agent)
     items = {item.key: item for item in gate.items.all()}
     checklist = []
     for spec in definition.items:
-        item = items.get(spec.key)
+        state, item = states[spec.key], items.get(spec.key)
+        attested = state.source == "attested" and item is not None
         checklist.append(
             {
                 "key": spec.key,
                 "label": spec.label,
-                "met": bool(item and item.met),
-                "evidence": item.evidence if item else "",
-                "updated_by": item.updated_by.get_username() if item and item.updated_by else None,
-                "updated_at": item.updated_at if item else None,
+                "met": state.met,
+                "source": state.source,
+                "evidence": state.evidence,
+                "attested_by": item.updated_by.get_username()
+                if attested and item.updated_by
+                else None,
+                "attested_at": item.updated_at if attested else None,
             }
         )
-    blockers = gates_services.gate_go_reasons(agent=agent, phase=gate.phase, membership=membership)
+    blockers = gates_services.gate_go_reasons(
+        agent=agent, phase=gate.phase, membership=membership, facts=facts, states=states
+    )
     return {
         "phase": gate.phase,
         "name": definition.name,
@@ -144,7 +159,11 @@ def gate_out(gate: Gate, agent: Agent, membership) -> dict:
 def gate_list(request, agent_id: str):
     """The four gates in order, each with its checklist, every decision and what blocks a go."""
     agent = request.tenant_objects["agent_id"]
-    return [gate_out(g, agent, request.auth) for g in gates_selectors.gates_detail(agent=agent)]
+    evidence = gates_selectors.agent_facts_and_items(agent=agent)
+    return [
+        gate_out(g, agent, request.auth, evidence)
+        for g in gates_selectors.gates_detail(agent=agent)
+    ]
 
 
 @router.patch(
@@ -153,8 +172,12 @@ def gate_list(request, agent_id: str):
     auth=assessor,
 )
 def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, ChecklistItemIn]]):
-    """Mark items met or not, with evidence: `{"<item key>": {"met": true, "evidence": "..."}}`.
-    An unknown key is 400; all or nothing. A change sends the gate, if at go, to needs_review."""
+    """Attest tracing or the quality threshold, for teams whose traces go elsewhere:
+    `{"tracing": {"met": true, "evidence": "<link or note>"}}` (evidence required), or withdraw
+    an attestation with `{"met": false}`. Every other item is computed from the records and
+    telemetry: setting it is 400 naming it, as is an unknown key; all or nothing. The agent's
+    owner may not attest (409 owner_cannot_attest). A withdrawal that unmeets an item sends
+    the gate, if at go, to needs_review."""
     agent = request.tenant_objects["agent_id"]
     phase_number = request.tenant_objects["phase"]
     gates_services.checklist_update(

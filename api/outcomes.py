@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from ninja import Body, Query, Router, Schema, Status
 from pydantic import Field, StrictStr, WithJsonSchema
 
-from core.roles import can_advance_horizon, can_change_thresholds, can_post_metrics
+from core import permissions
 from outcomes import metrics
 from outcomes import selectors as outcomes_selectors
 from outcomes import services as outcome_services
@@ -21,14 +21,9 @@ from .auth import MemberToken, member
 from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
 
 router = Router(tags=["metrics and horizons"])
-poster = MemberToken(
-    allow=can_post_metrics,
-    denied="Only an assessor, operator or admin may post metric snapshots.",
-)
-admin = MemberToken(
-    allow=can_change_thresholds, denied="Only an admin may change an agent's thresholds."
-)
-approver = MemberToken(allow=can_advance_horizon, denied="Only an approver may advance a horizon.")
+poster = MemberToken(ask=permissions.may_post_metrics)
+admin = MemberToken(ask=permissions.may_change_thresholds)
+approver = MemberToken(ask=permissions.may_advance_horizon)
 
 # Values are checked by outcomes.metrics.validate_snapshot, which names every bad field (a
 # string, NaN, infinity, a boolean, a negative or a too large number); the schema documents.
@@ -155,6 +150,24 @@ class ThresholdsOut(Schema):
     alert_policy_violations_max: int
     alert_quality_min: float
     alert_unregistered_tool_use: bool = True
+    alert_error_rate_on: bool = Field(
+        default=True, description="Off: the error-rate alert never fires."
+    )
+    alert_escalation_on: bool = True
+    alert_completion_on: bool = True
+    alert_quality_on: bool = Field(
+        default=True, description="Off: phase 4's quality_threshold item is unmet."
+    )
+    auto_suspend: bool = Field(
+        default=True,
+        description="A crossed alert threshold suspends the agent; off, phase 4's auto_suspend "
+        "item is unmet.",
+    )
+    budget_alert_percent: int | None = Field(
+        default=80,
+        description="Warn at this share (1-100) of the monthly budget; null is no alert, and "
+        "phase 3's budget_alerts item is unmet.",
+    )
     stabilization_weeks: int
     stabilization_reason: str = Field(
         default="",

@@ -34,7 +34,7 @@ class ChecklistItemInline(ReadOnlyInline):
 
 class GateDecisionInline(ReadOnlyInline):
     model = GateDecision
-    fields = ["decision", "rationale", "unmet_items", "decided_by", "decided_at"]
+    fields = ["decision", "rationale", "unmet_items", "evidence", "decided_by", "decided_at"]
 
 
 @admin.register(Gate)
@@ -59,6 +59,9 @@ class GateDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(ReadOnlyAdmin):
+    """The rows hold attestations of tracing and the quality threshold (met = attested); every
+    other item is computed when read (docs/rules.md §2) and its row is not used."""
+
     organization_path = "gate__agent__organization"
     list_display = ["key", "gate", "met", "updated_by", "updated_at"]
     list_filter = ["met", "gate__phase", "gate__agent__organization"]

@@ -102,6 +102,12 @@ def _names(values: tuple[str, ...]) -> str:
     return ", ".join(values)
 
 
+def _sentence(parts: list[str]) -> str:
+    """Parts joined into one sentence, its first letter capitalised (names keep their case)."""
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
@@ -169,7 +175,7 @@ def least_privilege_justified(f: EvidenceFacts) -> ItemState:
         )
     if problems:
         source: Source = "observed" if f.unpermitted_tools_seen else "derived"
-        return ItemState(key, False, source, "; ".join(problems).capitalize() + ".")
+        return ItemState(key, False, source, _sentence(problems))
     return ItemState(
         key,
         True,
@@ -187,7 +193,7 @@ def kill_switch_designed(f: EvidenceFacts) -> ItemState:
     if f.live_runtime_tokens == 0:
         missing.append("the agent has no unrevoked runtime token")
     if missing:
-        return ItemState(key, False, "derived", "; ".join(missing).capitalize() + ".")
+        return ItemState(key, False, "derived", _sentence(missing))
     return ItemState(
         key,
         True,

@@ -9,7 +9,7 @@ from django import forms
 
 from core.forms import TextField
 
-from .checklists import PhaseDefinition
+from .evidence import ATTESTABLE
 
 
 class _RadioSelectWithDisabled(forms.RadioSelect):
@@ -26,61 +26,33 @@ class _RadioSelectWithDisabled(forms.RadioSelect):
         return option
 
 
-class ChecklistForm(forms.Form):
-    """A gate's checklist: per item, met or not, and an evidence note or link."""
+class AttestationForm(forms.Form):
+    """Attest an item that may be attested (tracing, the quality threshold), with the evidence
+    of where it can be checked, or withdraw the attestation."""
 
-    def __init__(self, *args, definition: PhaseDefinition, items, read_only=False, **kwargs):
-        initial = {}
-        for key in definition.keys:
-            item = items.get(key)
-            initial[f"met_{key}"] = bool(item and item.met)
-            initial[f"evidence_{key}"] = item.evidence if item else ""
-        kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
-        self.definition = definition
-        for item in definition.items:
-            self.fields[f"met_{item.key}"] = forms.BooleanField(
-                label="Met", required=False, disabled=read_only
-            )
-            self.fields[f"evidence_{item.key}"] = TextField(
-                label="Evidence",
-                required=False,
-                max_length=5000,
-                disabled=read_only,
-                widget=forms.Textarea(
-                    attrs={
-                        "rows": 1,
-                        "class": "form-control",
-                        "placeholder": "A note or a link (runbook, ticket, document)",
-                        "aria-label": f"Evidence: {item.label}",
-                    }
-                ),
-            )
-
-    def rows(self) -> list[dict]:
-        return [
-            {"item": item, "met": self[f"met_{item.key}"], "evidence": self[f"evidence_{item.key}"]}
-            for item in self.definition.items
-        ]
+    key = forms.ChoiceField(choices=[(k, k) for k in sorted(ATTESTABLE)], widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("attest", "Attest"), ("withdraw", "Withdraw")], widget=forms.HiddenInput
+    )
+    evidence = TextField(
+        label="Evidence",
+        required=False,
+        max_length=5000,
+        help_text="A link or a note saying where this can be checked (your tracing tool's "
+        "dashboard, the evaluation report).",
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
 
     def changes(self) -> dict[str, dict]:
-        """Only the items whose met flag or evidence changed."""
-        changed = set(self.changed_data)
-        return {
-            item.key: {
-                "met": self.cleaned_data[f"met_{item.key}"],
-                "evidence": self.cleaned_data[f"evidence_{item.key}"],
-            }
-            for item in self.definition.items
-            if {f"met_{item.key}", f"evidence_{item.key}"} & changed
-        }
+        data = self.cleaned_data
+        if data["action"] == "withdraw":
+            return {data["key"]: {"met": False}}
+        return {data["key"]: {"met": True, "evidence": data["evidence"]}}
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            item, _, part = key.partition(".")
-            field = f"{part or 'evidence'}_{item}"
+        for messages in errors.values():
             for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+                self.add_error("evidence", message)
 
 
 class DecisionForm(forms.Form):

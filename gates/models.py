@@ -127,6 +127,8 @@ class GateDecision(AppendOnly, models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices)
     rationale = models.TextField()
     unmet_items = models.JSONField(default=list, blank=True)
+    # The computed items as the decider saw them: [{key, met, source, evidence}].
+    evidence = models.JSONField(default=list, blank=True)
     readiness = models.JSONField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from accounts.selectors import active_member_user_ids
 from agents.models import Agent
-from assessments.selectors import assessment_latest_submitted
+from assessments.selectors import assessment_latest_verdict
 
 from . import rules
 from .models import ChecklistItem, Gate, GateDecision
@@ -158,7 +158,7 @@ def gates_detail(*, agent: Agent) -> list[Gate]:
 
 
 def readiness_facts(*, organization) -> rules.ReadinessFacts | None:
-    latest = assessment_latest_submitted(organization=organization)
+    latest = assessment_latest_verdict(organization=organization)
     if latest is None:
         return None
     return rules.ReadinessFacts(latest.verdict, latest.total, latest.submitted_at)
@@ -180,3 +180,21 @@ def people_facts(*, agent: Agent) -> rules.PeopleFacts:
         owner_active=agent.owner_id in active,
         inactive_escalation_owners=tuple(inactive),
     )
+
+
+# The computed checklist items (gates/evidence_selectors.py), read with the other gate reads.
+from .evidence_selectors import (  # noqa: E402
+    agent_evidence,
+    agent_facts_and_items,
+    evidence_of_many,
+    item_counts_of,
+    phase_items,
+)
+
+__all__ = [
+    "agent_evidence",
+    "agent_facts_and_items",
+    "evidence_of_many",
+    "item_counts_of",
+    "phase_items",
+]

@@ -15,27 +15,23 @@ from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
-from core.roles import Role
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 from core.validation import clean_text
 
-from . import promptfoo, rules
+from . import evidence, promptfoo, rules
 from .checklists import PHASES, phase_definition
+from .evidence_selectors import agent_facts_and_items, phase_items
 from .models import ChecklistItem, Gate, GateDecision, PromptVersion
-from .selectors import people_facts, readiness_facts
-
-GOVERNANCE_PHASE = {
-    "owner": 1,
-    "decision_boundaries": 1,
-    "escalation_paths": 1,
-    "tool_permissions": 1,
-    "guardrails": 3,
-}
-
-
-def _require(membership, role: Role, what: str) -> None:
-    if role not in membership.roles:
-        raise Forbidden(f"Only an {role.value} may {what}.")
+from .reviews import (  # noqa: F401  (re-exported: callers write gates through services)
+    GOVERNANCE_PHASE,
+    gate_review,
+    gates_recheck,
+    gates_recheck_all,
+    gates_review_changes,
+    recheck_on_evidence_changed,
+)
+from .selectors import readiness_facts
 
 
 def _conflict(detail: str, reasons: list[rules.Reason]) -> Conflict:
@@ -54,90 +50,87 @@ def gates_open(*, agent: Agent) -> list[Gate]:
     return gates
 
 
-def gate_review(agent: Agent, phase: int, actor, why: str) -> bool:
-    """A gate at go whose checklist or governance fields changed shows needs_review; answers
-    whether it was at go (and so was sent)."""
-    updated = Gate.objects.filter(agent=agent, phase=phase, state=Gate.State.GO).update(
-        state=Gate.State.NEEDS_REVIEW,
-        review_reason=why[:300],
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
-    if updated:
-        audit_record(
-            organization=agent.organization,
-            actor=actor,
-            action=Action.GATE_NEEDS_REVIEW,
-            target=agent,
-            object_label=f"{agent.name} phase {phase}",
-            before={"phase": phase, "state": "go"},
-            after={"phase": phase, "state": "needs_review", "why": why},
-        )
-    return bool(updated)
-
-
-def gates_review_changes(*, agent: Agent, changed: list[str], actor) -> list[int]:
-    """Send each gate at go whose governance records are among `changed` to needs_review;
-    answer the phases that were sent."""
-    sent = []
-    for phase in sorted({GOVERNANCE_PHASE[k] for k in changed if k in GOVERNANCE_PHASE}):
-        fields = [k for k in changed if GOVERNANCE_PHASE.get(k) == phase]
-        if gate_review(agent, phase, actor, "changed: " + ", ".join(fields)):
-            sent.append(phase)
-    return sent
-
-
 def _check_phase(phase) -> None:
     if phase not in PHASES:
         raise Http404("No such phase: use 1 to 4.")
 
 
-@transaction.atomic
-def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
-    """Mark items met or not, with evidence. Unknown keys and bad values are 400, all or
-    nothing."""
-    _require(membership, Role.ASSESSOR, "fill gate checklists")
-    _check_phase(phase)
+def _attestation_changes(phase: int, changes) -> tuple[dict, dict]:
+    """The attestations sent to checklist_update, checked for shape: (clean, errors). Only
+    tracing and the quality threshold may be attested; every other item is computed and
+    refused by name."""
     definition = phase_definition(phase)
-    errors: dict = {}
     if not isinstance(changes, dict) or not changes:
-        raise InvalidInput({"__all__": ["Send an object of item key to {met, evidence}."]})
+        return {}, {"__all__": ["Send an object of item key to {met, evidence}."]}
+    errors: dict = {}
     clean = {}
     for key, value in changes.items():
         if key not in definition.keys:
             errors[key] = [f"Unknown item for phase {phase}: use {', '.join(definition.keys)}."]
-            continue
-        if not isinstance(value, dict):
+        elif key not in evidence.ATTESTABLE:
+            errors[key] = [
+                f"{definition.label(key)} is computed from the agent's records and telemetry: "
+                "it cannot be set by hand."
+            ]
+        elif not isinstance(value, dict):
             errors[key] = ["Send an object with met (true or false) and evidence."]
-            continue
-        met = value.get("met")
-        if "met" in value and not isinstance(met, bool):
-            errors[f"{key}.met"] = ["Must be true or false."]
-        evidence = value.get("evidence")
-        if evidence is not None and not isinstance(evidence, str):
-            errors[f"{key}.evidence"] = ["Must be text (a note or a link)."]
-        elif evidence is not None and len(evidence) > 5000:
-            errors[f"{key}.evidence"] = ["Keep evidence to 5000 characters or fewer."]
-        clean[key] = value
+        else:
+            met, text = value.get("met"), value.get("evidence")
+            if "met" in value and not isinstance(met, bool):
+                errors[f"{key}.met"] = ["Must be true or false."]
+            if text is not None and not isinstance(text, str):
+                errors[f"{key}.evidence"] = ["Must be text (a note or a link)."]
+            elif text is not None and len(text) > 5000:
+                errors[f"{key}.evidence"] = ["Keep evidence to 5000 characters or fewer."]
+            clean[key] = value
+    return clean, errors
+
+
+def _attest(item: ChecklistItem, value: dict, errors: dict) -> dict | None:
+    """Apply one attestation change to its row; answers the new {met, evidence}, or None when
+    it is refused (with its error)."""
+    met = value.get("met", item.met)
+    text = value["evidence"].strip() if value.get("evidence") is not None else item.evidence
+    if not met:
+        return {"met": False, "evidence": ""}
+    problem = evidence.attestation_error(item.key, text, by_owner=False)
+    if problem:
+        errors[f"{item.key}.evidence"] = [problem]
+        return None
+    return {"met": True, "evidence": text}
+
+
+@transaction.atomic
+def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
+    """Attest tracing or the quality threshold (met true, with a required evidence link or
+    note) or withdraw an attestation (met false), for teams whose traces go elsewhere. Every
+    other item is computed (gates/evidence.py) and refused by name; the agent's owner may not
+    attest (409 owner_cannot_attest). All or nothing."""
+    permissions.may_fill_checklist(membership, agent).require()
+    _check_phase(phase)
+    clean, errors = _attestation_changes(phase, changes)
     if errors:
         raise InvalidInput(errors)
     gate = Gate.objects.select_for_update().get(agent=agent, phase=phase)
     items = {item.key: item for item in gate.items.all()}
-    before, after = {}, {}
-    now = timezone.now()
+    new = {}
     for key, value in clean.items():
         item = items.get(key) or ChecklistItem(gate=gate, key=key)
+        new[key] = _attest(item, value, errors)
+    if errors:
+        raise InvalidInput(errors)
+    if any(values and values["met"] for values in new.values()):
+        permissions.may_attest(membership, agent).require()
+    before, after = {}, {}
+    now = timezone.now()
+    for key, values in new.items():
+        item = items.get(key) or ChecklistItem(gate=gate, key=key)
         old = {"met": item.met, "evidence": item.evidence}
-        if "met" in value:
-            item.met = value["met"]
-        if value.get("evidence") is not None:
-            item.evidence = value["evidence"].strip()
-        new = {"met": item.met, "evidence": item.evidence}
-        if old != new:
-            item.updated_by = membership.user
-            item.updated_at = now
+        if old != values:
+            item.met, item.evidence = values["met"], values["evidence"]
+            item.updated_by, item.updated_at = membership.user, now
             item.save()
-            before[key], after[key] = old, new
+            before[key], after[key] = old, values
     if after:
         audit_record(
             organization=agent.organization,
@@ -148,27 +141,41 @@ def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
             before={"phase": phase, "items": before},
             after={"phase": phase, "items": after},
         )
-        gate_review(agent, phase, membership.user, "checklist changed: " + ", ".join(after))
+        gates_recheck(agents=[agent], actor=membership.user)
     return gate
 
 
-def gate_go_reasons(*, agent: Agent, phase: int, membership, now=None) -> list[rules.Reason]:
-    """Why a go on this gate would be refused for this member now (for pages and the API)."""
+def gate_go_reasons(
+    *, agent: Agent, phase: int, membership, now=None, states=None, facts=None
+) -> list[rules.Reason]:
+    """Why a go on this gate would be refused for this member now (for pages and the API).
+    The items are computed from the evidence (`facts` and `states`, read here when not given)."""
     now = now or timezone.now()
+    if facts is None or states is None:
+        facts, states = agent_facts_and_items(agent=agent, now=now)
     definition = phase_definition(phase)
-    gates = {g.phase: g for g in Gate.objects.filter(agent=agent).prefetch_related("items")}
-    items_met = {item.key: item.met for item in gates[phase].items.all()}
+    previous = (
+        Gate.objects.filter(agent=agent, phase=phase - 1).values_list("state", flat=True).first()
+        if phase > 1
+        else None
+    )
     barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
     return rules.gate_go_reasons(
         phase=phase,
         item_keys=definition.keys,
         item_labels={i.key: i.label for i in definition.items},
-        items_met=items_met,
-        previous_state=gates[phase - 1].state if phase > 1 else None,
+        items_met={key: states[key].met for key in definition.keys},
+        previous_state=previous,
         readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
         decider_is_owner=barred is not None,
         now=now,
-        people=people_facts(agent=agent) if phase == 1 else None,
+        people=rules.PeopleFacts(
+            owner=facts.owner,
+            owner_active=facts.owner_active,
+            inactive_escalation_owners=facts.inactive_escalation_owners,
+        )
+        if phase == 1
+        else None,
         owner_message=barred,
     )
 
@@ -181,7 +188,7 @@ def gate_decide(
     gate may come without a version (then the version read in this transaction); any later one
     must send it (409 version_required), and a stale one is 409 gate_changed. So of several
     decisions at the same moment, one lands."""
-    _require(membership, Role.APPROVER, "decide gates")
+    permissions.may_decide_gate(membership, agent).require()
     _check_phase(phase)
     errors: dict = {}
     if decision not in GateDecision.Decision.values:
@@ -202,8 +209,11 @@ def gate_decide(
         raise _conflict(f"Send the version of phase {phase} you decided on.", reasons)
     seen_version = expected_version if expected_version is not None else gate.version
     now = timezone.now()
+    facts, states = agent_facts_and_items(agent=agent, now=now)
     if decision == "go":
-        reasons = gate_go_reasons(agent=agent, phase=phase, membership=membership, now=now)
+        reasons = gate_go_reasons(
+            agent=agent, phase=phase, membership=membership, now=now, states=states, facts=facts
+        )
         if reasons:
             raise _conflict(f"Phase {phase} cannot go yet.", reasons)
     else:
@@ -230,8 +240,8 @@ def gate_decide(
             ],
         )
     definition = phase_definition(phase)
-    items_met = {item.key: item.met for item in gate.items.all()}
-    unmet = rules.unmet_items(items_met, definition.keys)
+    seen = phase_items(states, phase)
+    unmet = [state.key for state in seen if not state.met]
     readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
     record = GateDecision.objects.create(
         gate=gate,
@@ -240,6 +250,10 @@ def gate_decide(
         unmet_items=[{"key": k, "label": definition.label(k)} for k in unmet]
         if decision == "no_go"
         else [],
+        evidence=[
+            {"key": st.key, "met": st.met, "source": st.source, "evidence": st.evidence}
+            for st in seen
+        ],
         readiness=(
             {
                 "verdict": readiness.verdict,
@@ -338,7 +352,7 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
     """The deployment gate a CI pipeline calls: record the version and say whether it ships.
     Each suite comes as a boolean or as promptfoo's results (gates/promptfoo.py); without a
     delta, it is computed against the current version's stored regression results."""
-    _require(membership, Role.ASSESSOR, "post prompt versions")
+    permissions.may_post_prompt_version(membership, agent).require()
     errors: dict = {}
     tag = clean_text(data, "tag", "tag", errors, required=True, max_length=100)
     suites = {suite: _suite_input(data, suite, errors) for suite in SUITES}
@@ -407,23 +421,9 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
         created_by=membership.user,
     )
     previous = current.tag if current else None
-    items_met: list[str] = []
     if version.ship:
         Agent.objects.filter(pk=locked.pk).update(current_prompt=version, updated_at=timezone.now())
-        evidence = f"Prompt version {tag} (posted {version.created_at:%Y-%m-%d %H:%M} UTC)"
-        gate = Gate.objects.get(agent=locked, phase=2)
-        now = timezone.now()
-        for item in gate.items.all():
-            item.met = True
-            item.evidence = evidence + (
-                f"; rollback to {version.rollback_target}"
-                if item.key == "rollback_plan" and version.rollback_target
-                else ""
-            )
-            item.updated_by = membership.user
-            item.updated_at = now
-            item.save()
-            items_met.append(item.key)
+        gates_recheck(agents=[locked], actor=membership.user)
         gate_review(locked, 2, membership.user, f"current prompt version is now {tag}")
     audit_record(
         organization=agent.organization,
@@ -440,7 +440,6 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
             "delta": delta,
             "delta_source": delta_source,
             "counts": {s: c for s, c in counts.items() if c is not None},
-            "items_met": items_met,
         },
     )
     return version

@@ -13,18 +13,17 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
-from core.roles import (
-    can_decide_gate,
-    can_edit_agent,
-)
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 
 from . import services
 from .checklists import phase_definition, phases, short_name
-from .forms import ChecklistForm, DecisionForm, PromptVersionForm
+from .evidence import ATTESTABLE
+from .forms import AttestationForm, DecisionForm, PromptVersionForm
 from .models import Gate
-from .selectors import agent_get, gate_detail
+from .selectors import agent_facts_and_items, agent_get, gate_detail
 
 
 def _organization(request):
@@ -35,35 +34,69 @@ def _agent(request, pk):
     return agent_get(organization=_organization(request), pk=pk)
 
 
+SOURCES = {
+    "derived": "computed from the records",
+    "observed": "observed in telemetry",
+    "attested": "attested, not observed",
+}
+
+
+def _item_rows(definition, states, items, attestation_form):
+    """Per item: its computed state, and for an attestable one not observed, the attestation
+    on record and the form to give or withdraw it."""
+    rows = []
+    for item in definition.items:
+        state = states[item.key]
+        record = items.get(item.key)
+        attestable = item.key in ATTESTABLE and state.source != "observed"
+        form = None
+        if attestable:
+            bound = attestation_form is not None and attestation_form.data.get("key") == item.key
+            form = (
+                attestation_form
+                if bound
+                else AttestationForm(initial={"key": item.key, "action": "attest"})
+            )
+        rows.append(
+            {
+                "item": item,
+                "state": state,
+                "source": SOURCES[state.source],
+                "attestable": attestable,
+                "attested": bool(record and record.met),
+                "record": record,
+                "form": form,
+            }
+        )
+    return rows
+
+
 def _gate_page(
     request,
     agent,
     gate,
     *,
-    checklist_form=None,
+    attestation_form=None,
     decision_form=None,
     refusal=None,
     status=200,
 ):
-    roles = request.membership.roles
+    member = request.membership
     definition = phase_definition(gate.phase)
     items = {item.key: item for item in gate.items.all()}
-    can_fill = can_edit_agent(roles)
-    can_decide = can_decide_gate(roles)
-    reasons = services.gate_go_reasons(agent=agent, phase=gate.phase, membership=request.membership)
+    can_fill = bool(permissions.may_fill_checklist(member, agent))
+    can_decide = bool(permissions.may_decide_gate(member, agent))
+    facts, states = agent_facts_and_items(agent=agent)
+    reasons = services.gate_go_reasons(
+        agent=agent, phase=gate.phase, membership=request.membership, facts=facts, states=states
+    )
     if not can_decide:
         reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
     owner_blocked = any(r.code == "owner_cannot_decide" for r in reasons)
-    checklist_form = checklist_form or ChecklistForm(
-        definition=definition, items=items, read_only=not can_fill
-    )
     decision_form = decision_form or DecisionForm(
         initial={"version": gate.version}, go_blocked=bool(reasons)
     )
-    rows = []
-    for row in checklist_form.rows():
-        item = items.get(row["item"].key)
-        rows.append({**row, "record": item})
+    rows = _item_rows(definition, states, items, attestation_form)
     return render(
         request,
         "gates/gate.html",
@@ -80,14 +113,14 @@ def _gate_page(
                 }
                 for g in agent.gates.all()
             ],
-            "checklist_form": checklist_form,
             "rows": rows,
-            "met": sum(1 for key in definition.keys if items.get(key) and items[key].met),
-            "of": len(definition.keys),
+            "met": sum(1 for row in rows if row["state"].met),
+            "of": len(rows),
             "decision_form": decision_form,
             "decisions": list(gate.decisions.all()),
             "go_reasons": reasons,
             "owner_blocked": owner_blocked,
+            "attest": permissions.may_attest(member, agent),
             "refusal": refusal,
             "can_fill": can_fill,
             "can_decide": can_decide,
@@ -104,48 +137,44 @@ def gate_page(request, pk, phase):
 
 
 @require_POST
-@member_required(allow=can_edit_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_fill_checklist), objects=url_object(agent_get))
 def gate_checklist(request, pk, phase):
+    """Attest an attestable item, or withdraw its attestation (every other item is computed)."""
     agent = _agent(request, pk)
     gate = gate_detail(agent=agent, phase=phase)
-    definition = phase_definition(phase)
-    items = {item.key: item for item in gate.items.all()}
-    form = ChecklistForm(request.POST, definition=definition, items=items)
+    form = AttestationForm(request.POST)
     if form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, "Nothing changed in the checklist.")
-            return redirect("gates:gate", pk=agent.pk, phase=phase)
         try:
             services.checklist_update(
-                agent=agent, phase=phase, membership=request.membership, changes=changes
+                agent=agent, phase=phase, membership=request.membership, changes=form.changes()
             )
         except Forbidden as error:
             raise PermissionDenied(error.detail) from error
         except InvalidInput as error:
             form.add_service_errors(error.errors)
+        except Conflict as conflict:
+            form.add_error("evidence", conflict.reasons_text)
         else:
-            met = sum(
-                1
-                for key in definition.keys
-                if changes.get(key, {}).get("met", items.get(key) and items[key].met)
-            )
-            messages.success(
-                request,
-                f"Checklist of phase {phase} saved: {met} of {len(definition.keys)} items met.",
-            )
-            if gate.state == Gate.State.GO:
+            label = phase_definition(phase).label(form.cleaned_data["key"])
+            if form.cleaned_data["action"] == "withdraw":
+                messages.success(request, f"Attestation of “{label}” withdrawn.")
+            else:
+                messages.success(
+                    request, f"“{label}” attested: it counts for a go until telemetry shows it."
+                )
+            fresh = gate_detail(agent=agent, phase=phase)
+            if gate.state == Gate.State.GO and fresh.state != Gate.State.GO:
                 messages.warning(
                     request,
                     f"Phase {phase} was at go: it now needs review until an approver decides "
                     "again.",
                 )
             return redirect("gates:gate", pk=agent.pk, phase=phase)
-    return _gate_page(request, agent, gate, checklist_form=form, status=400)
+    return _gate_page(request, agent, gate, attestation_form=form, status=400)
 
 
 @require_POST
-@member_required(allow=can_decide_gate, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_decide_gate), objects=url_object(agent_get))
 def gate_decision(request, pk, phase):
     agent = _agent(request, pk)
     gate = gate_detail(agent=agent, phase=phase)
@@ -218,7 +247,7 @@ def _prompt_version_page(request, agent, form, *, status=200):
 
 
 @require_http_methods(["GET", "POST"])
-@member_required(allow=can_edit_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_post_prompt_version), objects=url_object(agent_get))
 def prompt_version_new(request, pk):
     """The API's prompt-version post as a form (same service, same data shape): an assessor
     records a version, and the next page says whether it may ship and why."""
@@ -261,6 +290,6 @@ def prompt_version_page(request, pk, version):
             "current": agent.current_prompt_id == found.pk,
             "delta": f"{found.delta:.6g}",
             "tolerance": f"{found.tolerance:.6g}",
-            "can_edit": can_edit_agent(request.membership.roles),
+            "can_edit": bool(permissions.may_post_prompt_version(request.membership, agent)),
         },
     )

@@ -23,6 +23,7 @@ from reports.models import Report
 
 from . import selectors
 from .kinds import Kind, recipients
+from .models import Notification
 from .services import notifications_create
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ SUSPENSIONS = {
     Action.AGENT_DRILL_ENDED: (Kind.AGENT_RESUMED,),
 }
 GATE_ACTIONS = {Action.GATE_NEEDS_REVIEW, Action.GATE_CHECKLIST_CHANGED, Action.GATE_DECIDED}
+# Writes that change what a gate's computed items read (docs/rules.md §2): any may leave the
+# agent's next gate with every item met.
+EVIDENCE_ACTIONS = {
+    Action.AGENT_UPDATED,
+    Action.PROMPT_VERSION_POSTED,
+    Action.AGENT_THRESHOLDS_CHANGED,
+    Action.AGENT_TOKEN_CREATED,
+}
 REPORT_ACTIONS = {Action.REPORT_DONE: Kind.REPORT_DONE, Action.REPORT_FAILED: Kind.REPORT_FAILED}
 DECIDABLE_STATES = {Gate.State.PENDING, Gate.State.NO_GO}
 
@@ -59,6 +68,9 @@ def notify_for_entry(entry) -> list:
         return _agent_event(entry, SUSPENSIONS[entry.action])
     if entry.action in GATE_ACTIONS:
         return _gate_event(entry)
+    if entry.action in EVIDENCE_ACTIONS:
+        agent = _agent(entry)
+        return _gate_waiting(entry, agent, _next_phase(agent)) if agent else []
     if entry.action in REPORT_ACTIONS:
         return _report_event(entry, REPORT_ACTIONS[entry.action])
     return []
@@ -166,7 +178,7 @@ def _gate_event(entry) -> list:
             (after.get("items") or {}).get(key, {}).get("met") and not old.get("met")
             for key, old in (before.get("items") or {}).items()
             if isinstance(old, dict)
-        )
+        )  # an attestation given
         return _gate_waiting(entry, agent, phase) if newly_met else []
     # A go on one phase may make the next one decidable.
     if after.get("decision") == "go" and phase < 4:
@@ -174,12 +186,29 @@ def _gate_event(entry) -> list:
     return []
 
 
-def _gate_waiting(entry, agent: Agent, phase: int) -> list:
+def _next_phase(agent: Agent) -> int | None:
+    """The first phase of the agent whose gate is not at go (None when all four are)."""
+    return (
+        Gate.objects.filter(agent=agent)
+        .exclude(state=Gate.State.GO)
+        .order_by("phase")
+        .values_list("phase", flat=True)
+        .first()
+    )
+
+
+def _gate_waiting(entry, agent: Agent, phase: int | None) -> list:
     """Tell the approvers who may decide it that a gate has become decidable: nothing but a
     decision stands in the way of its go (gates.services.gate_go_reasons, as the gate page
-    asks). An approver who owns the agent, or is barred by separation of duties, is not told."""
-    gate = Gate.objects.filter(agent=agent, phase=phase).first()
+    asks). An approver who owns the agent, or is barred by separation of duties, is not told.
+    Told once per state of the gate: not again while it waits unchanged."""
+    gate = Gate.objects.filter(agent=agent, phase=phase).first() if phase else None
     if gate is None or gate.state not in DECIDABLE_STATES:
+        return []
+    object_id = f"{agent.pk}:{phase}"
+    if Notification.objects.filter(
+        kind=Kind.GATE_WAITING, object_id=object_id, created_at__gte=gate.updated_at
+    ).exists():
         return []
     audience = selectors.audience_of(organization=entry.organization_id)
     approvers = [m for m, member in audience if Role.APPROVER in member.roles]
@@ -208,7 +237,7 @@ def _gate_waiting(entry, agent: Agent, phase: int) -> list:
         text=f"Phase {phase} of {agent.name} waits for your decision: every item is met.",
         url=reverse("gates:gate", args=[agent.pk, phase]),
         object_type="gates.Gate",
-        object_id=f"{agent.pk}:{phase}",
+        object_id=object_id,
         audience=audience,
     )
 

@@ -59,6 +59,8 @@ class AgentFact:
     created_at: datetime
     last_drill_at: datetime | None
     monthly_budget: float | None
+    # The agent's own alert fraction; True: the organization's default; False: switched off.
+    budget_alert: float | bool = True
 
 
 @dataclass(frozen=True)
@@ -217,10 +219,13 @@ def month_cost(costs: Sequence[CostFact], month_of: date) -> float:
 def budget_alert(
     agent: AgentFact, costs: Sequence[CostFact], today: date, fraction: float
 ) -> Due | None:
-    """Due when the month's cost so far is past `fraction` of the agent's monthly budget. It
+    """Due when the month's cost so far is past the agent's alert fraction of its monthly budget
+    (`fraction`, the default, unless the agent has its own; never when its alert is off). It
     changes when the cost goes past the whole budget, or the budget changes."""
-    if agent.monthly_budget is None:
+    if agent.monthly_budget is None or agent.budget_alert is False:
         return None
+    if agent.budget_alert is not True:
+        fraction = agent.budget_alert
     cost = month_cost([c for c in costs if c.agent_id == agent.id], today)
     budget = agent.monthly_budget
     if cost <= 0 or cost <= fraction * budget:

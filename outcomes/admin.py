@@ -17,10 +17,20 @@ class AgentThresholdsAdmin(AgentChildAdmin):
         "alert_error_rate_max",
         "alert_escalation_max",
         "alert_completion_min",
+        "auto_suspend",
+        "budget_alert_percent",
         "stabilization_weeks",
         "updated_at",
     ]
-    list_filter = ["advance_error_mode", "agent__organization"]
+    list_filter = [
+        "advance_error_mode",
+        "auto_suspend",
+        "alert_error_rate_on",
+        "alert_escalation_on",
+        "alert_completion_on",
+        "alert_quality_on",
+        "agent__organization",
+    ]
     search_fields = ["agent__name"]
 
 

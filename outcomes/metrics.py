@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from core.dates import ISO_HINT, parse_iso_date
 
@@ -46,6 +46,12 @@ class Thresholds:
     alert_policy_violations_max: int = 0
     alert_quality_min: float = 0.70
     alert_unregistered_tool_use: bool = True
+    alert_error_rate_on: bool = True
+    alert_escalation_on: bool = True
+    alert_completion_on: bool = True
+    alert_quality_on: bool = True
+    auto_suspend: bool = True
+    budget_alert_percent: int | None = 80
     stabilization_weeks: int = 8
 
 
@@ -99,65 +105,80 @@ def _date_problem(value: object) -> str:
     return parse_iso_date(value)[1] or ISO_HINT
 
 
-def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, list[str]]]:
-    """Check one snapshot; return (clean values, errors naming every bad field). A period may
-    not end after `today` nor start before 1 January 2000 (docs/rules.md §3)."""
+def _field_value(name: str, value: Any) -> tuple[object, str | None]:
+    """One snapshot field, cleaned by its kind: (value, None) or (None, the problem). `value`
+    is anything decoded from JSON or CSV: the number checks come before any arithmetic."""
+    if name in ("period_start", "period_end"):
+        parsed = _date(value)
+        return (parsed, None) if parsed is not None else (None, _date_problem(value))
+    integer = name in COUNT_FIELDS or name in OPTIONAL_COUNT_FIELDS
+    error = _number_error(value, integer=integer)
+    fraction = name in FRACTION_FIELDS or name in OPTIONAL_FRACTION_FIELDS
+    if error is None and fraction and value > 1:
+        error = "Must be a fraction from 0 to 1."
+    if error:
+        return None, error
+    return (value if integer else float(value)), None
+
+
+def _period_errors(clean: dict, today: date) -> dict[str, list[str]]:
+    """The period's own rules: in order, not after today, not before 2000."""
     errors: dict[str, list[str]] = {}
-    clean: dict = {}
-    if not isinstance(data, Mapping):
-        return {}, {"__all__": ["Send an object with the snapshot's fields."]}
-    for name in REQUIRED_FIELDS:
-        if data.get(name) is None:
-            errors[name] = ["This field is required."]
-    for name in ("period_start", "period_end"):
-        if data.get(name) is not None:
-            parsed = _date(data[name])
-            if parsed is None:
-                errors[name] = [_date_problem(data[name])]
-            else:
-                clean[name] = parsed
-    for name in (*COUNT_FIELDS, *OPTIONAL_COUNT_FIELDS):
-        if data.get(name) is not None:
-            error = _number_error(data[name], integer=True)
-            if error:
-                errors[name] = [error]
-            else:
-                clean[name] = data[name]
-    for name in (*NUMBER_FIELDS, *OPTIONAL_NUMBER_FIELDS):
-        if data.get(name) is not None:
-            error = _number_error(data[name])
-            if error:
-                errors[name] = [error]
-            else:
-                clean[name] = float(data[name])
-    for name in (*FRACTION_FIELDS, *OPTIONAL_FRACTION_FIELDS):
-        if data.get(name) is not None:
-            error = _number_error(data[name])
-            if error is None and data[name] > 1:
-                error = "Must be a fraction from 0 to 1."
-            if error:
-                errors[name] = [error]
-            else:
-                clean[name] = float(data[name])
-    if (
-        "period_start" in clean
-        and "period_end" in clean
-        and clean["period_end"] < clean["period_start"]
-    ):
+    start, end = clean.get("period_start"), clean.get("period_end")
+    if start is not None and end is not None and end < start:
         errors["period_end"] = ["The period ends before it starts."]
-    elif "period_end" in clean and clean["period_end"] > today:
+    elif end is not None and end > today:
         errors["period_end"] = [
             f"The period ends after today ({today.isoformat()}): post a period once it has ended."
         ]
-    if "period_start" in clean and clean["period_start"] < EARLIEST_PERIOD_START:
+    if start is not None and start < EARLIEST_PERIOD_START:
         errors["period_start"] = [
             "The period starts before 2000-01-01: check the year of the first day."
         ]
+    return errors
+
+
+def _count_errors(clean: dict) -> dict[str, list[str]]:
+    """Completed tasks, escalations and errors cannot exceed the tasks."""
     tasks = clean.get("tasks")
-    if tasks is not None:
-        for name in ("tasks_completed", "escalations", "errors"):
-            if clean.get(name) is not None and clean[name] > tasks:
-                errors[name] = [f"Cannot exceed tasks ({tasks})."]
+    if tasks is None:
+        return {}
+    return {
+        name: [f"Cannot exceed tasks ({tasks})."]
+        for name in ("tasks_completed", "escalations", "errors")
+        if clean.get(name) is not None and clean[name] > tasks
+    }
+
+
+def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, list[str]]]:
+    """Check one snapshot; return (clean values, errors naming every bad field). A period may
+    not end after `today` nor start before 1 January 2000 (docs/rules.md §3)."""
+    if not isinstance(data, Mapping):
+        return {}, {"__all__": ["Send an object with the snapshot's fields."]}
+    errors: dict[str, list[str]] = {
+        name: ["This field is required."] for name in REQUIRED_FIELDS if data.get(name) is None
+    }
+    clean: dict = {}
+    names = (
+        "period_start",
+        "period_end",
+        *COUNT_FIELDS,
+        *OPTIONAL_COUNT_FIELDS,
+        *NUMBER_FIELDS,
+        *OPTIONAL_NUMBER_FIELDS,
+        *FRACTION_FIELDS,
+        *OPTIONAL_FRACTION_FIELDS,
+    )
+    for name in names:
+        if data.get(name) is None:
+            continue
+        value, error = _field_value(name, data[name])
+        if error:
+            errors[name] = [error]
+        else:
+            clean[name] = value
+    errors.update(_period_errors(clean, today))
+    errors.update(_count_errors(clean))
     for name in OPTIONAL_FIELDS:
         clean.setdefault(name, None)
     return clean, errors
@@ -245,7 +266,8 @@ def derived_figures(s: Mapping) -> dict[str, float | None]:
 def alert_breaches(
     s: Mapping, figures: Mapping[str, float | None], t: Thresholds, api_calls_limit: int | None
 ) -> list[Breach]:
-    """Every alert threshold the snapshot crosses (docs/rules.md §4). None never fires."""
+    """Every alert threshold the snapshot crosses (docs/rules.md §4). None never fires, nor does
+    an alert an admin switched off."""
     breaches = []
 
     def above(name, value, limit, label):
@@ -256,19 +278,22 @@ def alert_breaches(
         if value is not None and value < limit:
             breaches.append(Breach(name, value, limit, f"{label} {value:.4g} is below {limit:g}."))
 
-    above("error_rate", figures["error_rate"], t.alert_error_rate_max, "Error rate")
-    above(
-        "escalation_frequency",
-        figures["escalation_frequency"],
-        t.alert_escalation_max,
-        "Escalation frequency",
-    )
-    below(
-        "task_completion_rate",
-        figures["task_completion_rate"],
-        t.alert_completion_min,
-        "Task completion rate",
-    )
+    if t.alert_error_rate_on:
+        above("error_rate", figures["error_rate"], t.alert_error_rate_max, "Error rate")
+    if t.alert_escalation_on:
+        above(
+            "escalation_frequency",
+            figures["escalation_frequency"],
+            t.alert_escalation_max,
+            "Escalation frequency",
+        )
+    if t.alert_completion_on:
+        below(
+            "task_completion_rate",
+            figures["task_completion_rate"],
+            t.alert_completion_min,
+            "Task completion rate",
+        )
     if s.get("failed_tool_calls") is not None:
         above(
             "failed_tool_calls",
@@ -283,7 +308,7 @@ def alert_breaches(
             t.alert_policy_violations_max,
             "Policy violations",
         )
-    if s.get("quality_score") is not None:
+    if s.get("quality_score") is not None and t.alert_quality_on:
         below("quality_score", s["quality_score"], t.alert_quality_min, "Quality score")
     if s.get("calls_per_hour") is not None and api_calls_limit is not None:
         above("calls_per_hour", s["calls_per_hour"], api_calls_limit, "Calls per hour")

@@ -47,6 +47,29 @@ class AgentThresholds(models.Model):
     alert_unregistered_tool_use = models.BooleanField(
         default=True, help_text="Suspend when the runtime uses a tool it holds no permission for."
     )
+    # An admin may switch an alert off; phase 4's alert_thresholds item is then unmet.
+    alert_error_rate_on = models.BooleanField(default=True, help_text="Alert on the error rate.")
+    alert_escalation_on = models.BooleanField(
+        default=True, help_text="Alert on the escalation rate."
+    )
+    alert_completion_on = models.BooleanField(
+        default=True, help_text="Alert on the task completion rate."
+    )
+    alert_quality_on = models.BooleanField(
+        default=True, help_text="Alert on the output quality score (phase 4's quality threshold)."
+    )
+    auto_suspend = models.BooleanField(
+        default=True,
+        help_text="A crossed alert threshold suspends the agent at once. Switching it off is "
+        "an admin's audited action and unmeets phase 4's auto_suspend item.",
+    )
+    budget_alert_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=80,
+        help_text="Warn when the month's spend reaches this share of the monthly budget "
+        "(1-100); empty switches the budget alert off.",
+    )
     stabilization_weeks = models.PositiveSmallIntegerField(default=8)
     # Why a minimum below STABILIZATION_USUAL_WEEKS was chosen (required then, else "").
     stabilization_reason = models.TextField(max_length=1000, blank=True, default="")
@@ -69,6 +92,12 @@ class AgentThresholds(models.Model):
                 name=f"thresholds_{name}_fraction",
             )
             for name in THRESHOLD_FRACTIONS
+        ] + [
+            models.CheckConstraint(
+                condition=Q(budget_alert_percent__gte=1, budget_alert_percent__lte=100)
+                | Q(budget_alert_percent__isnull=True),
+                name="thresholds_budget_alert_percent",
+            )
         ]
 
     def __str__(self) -> str:

@@ -13,19 +13,18 @@ from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action
 from audit.services import audit_record
-from core.errors import Conflict, ConflictReason, Forbidden, InvalidInput
-from core.roles import Role
+from core import permissions
+from core.errors import Conflict, ConflictReason, InvalidInput
 from core.text import text_problem
 from core.validation import clean_text
 from gates import rules
 from gates.models import Gate, GateDecision
-from gates.services import gate_review
+from gates.services import gate_review, gates_recheck
 from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 
 from . import csv_rows, metrics, selectors
 from .models import AgentThresholds, HorizonDecision, MetricSnapshot
 
-METRIC_ROLES = {Role.ASSESSOR, Role.OPERATOR, Role.ADMIN}
 ALERT_FIELDS = (
     "alert_error_rate_max",
     "alert_escalation_max",
@@ -34,6 +33,21 @@ ALERT_FIELDS = (
     "alert_policy_violations_max",
     "alert_quality_min",
     "alert_unregistered_tool_use",
+    "alert_error_rate_on",
+    "alert_escalation_on",
+    "alert_completion_on",
+    "alert_quality_on",
+    "auto_suspend",
+)
+SWITCHES = frozenset(
+    {
+        "alert_unregistered_tool_use",
+        "alert_error_rate_on",
+        "alert_escalation_on",
+        "alert_completion_on",
+        "alert_quality_on",
+        "auto_suspend",
+    }
 )
 
 
@@ -43,6 +57,7 @@ THRESHOLD_FIELDS = (
     "advance_error_mode",
     "advance_error_max",
     *ALERT_FIELDS,
+    "budget_alert_percent",
     "stabilization_weeks",
 )
 
@@ -59,16 +74,14 @@ def thresholds_of(agent: Agent) -> metrics.Thresholds:
 
 
 def _check_metric_role(membership) -> None:
-    if not METRIC_ROLES & set(membership.roles):
-        raise Forbidden("Only an assessor, operator or admin may post metric snapshots.")
+    permissions.may_post_metrics(membership).require()
 
 
 def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
     """Save one validated snapshot, check the alert thresholds, suspend on a breach."""
     figures = metrics.derived_figures(clean)
-    breaches = metrics.alert_breaches(
-        clean, figures, thresholds_of(agent), agent.api_calls_per_hour
-    )
+    thresholds = thresholds_of(agent)
+    breaches = metrics.alert_breaches(clean, figures, thresholds, agent.api_calls_per_hour)
     snapshot = MetricSnapshot.objects.create(
         agent=agent,
         created_by=membership.user,
@@ -88,7 +101,7 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
         },
     )
     suspended = False
-    if breaches:
+    if breaches and thresholds.auto_suspend:
         suspension = agent_suspend_automatic(
             agent=agent,
             # The same sentence as the operators' email: fractions as percentages.
@@ -196,8 +209,7 @@ def metric_snapshots_import(*, agent: Agent, membership, rows: list[dict]) -> li
 
 @transaction.atomic
 def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
-    if Role.ADMIN not in membership.roles:
-        raise Forbidden("Only an admin may change an agent's thresholds.")
+    permissions.may_change_thresholds(membership, agent).require()
     if not isinstance(data, dict):
         raise InvalidInput({"__all__": ["Send an object of thresholds."]})
     errors: dict = {}
@@ -205,33 +217,11 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
     for key, value in data.items():
         if key == REASON:
             continue  # checked with the weeks it explains, below
-        if key not in THRESHOLD_FIELDS:
-            errors[key] = [f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}, {REASON}."]
-        elif key == "advance_error_mode":
-            if value not in AgentThresholds.ErrorMode.values:
-                errors[key] = ["Choose baseline or fixed."]
-            else:
-                clean[key] = value
-        elif key == "alert_unregistered_tool_use":
-            if not isinstance(value, bool):
-                errors[key] = ["Must be true or false."]
-            else:
-                clean[key] = value
-        elif key in ("stabilization_weeks", "alert_policy_violations_max"):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
-                errors[key] = ["Must be a whole number from 0 to 1000."]
-            else:
-                clean[key] = value
-        elif value is None and key == "advance_error_max":
-            clean[key] = None
+        value, error = _threshold_value(key, value)
+        if error:
+            errors[key] = [error]
         else:
-            error = rules.non_negative_number_error(value)
-            if error is None and value > 1:
-                error = "Must be a fraction from 0 to 1."
-            if error:
-                errors[key] = [error]
-            else:
-                clean[key] = float(value)
+            clean[key] = value
     row, _ = AgentThresholds.objects.select_for_update().get_or_create(agent=agent)
     mode = clean.get("advance_error_mode", row.advance_error_mode)
     fixed = clean.get("advance_error_max", row.advance_error_max)
@@ -260,10 +250,39 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+        gates_recheck(agents=[agent], actor=membership.user)
         alerts = [name for name in changed if name in ALERT_FIELDS]
         if alerts:
             gate_review(agent, 4, membership.user, "alert thresholds changed: " + ", ".join(alerts))
     return row
+
+
+def _threshold_value(key: str, value):
+    """One threshold sent to thresholds_update, cleaned: (value, None) or (None, the error)."""
+    if key not in THRESHOLD_FIELDS:
+        return None, f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}, {REASON}."
+    if key == "advance_error_mode":
+        if value not in AgentThresholds.ErrorMode.values:
+            return None, "Choose baseline or fixed."
+        return value, None
+    if key == "budget_alert_percent":
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
+        ):
+            return None, "Must be a whole percentage from 1 to 100, or null for no alert."
+        return value, None
+    if key in SWITCHES:
+        return (value, None) if isinstance(value, bool) else (None, "Must be true or false.")
+    if key in ("stabilization_weeks", "alert_policy_violations_max"):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+            return None, "Must be a whole number from 0 to 1000."
+        return value, None
+    if value is None and key == "advance_error_max":
+        return None, None
+    error = rules.non_negative_number_error(value)
+    if error is None and value > 1:
+        error = "Must be a fraction from 0 to 1."
+    return (None, error) if error else (float(value), None)
 
 
 def _stabilization_reason(row: AgentThresholds, data: dict, clean: dict, errors: dict) -> str:
@@ -340,8 +359,7 @@ def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metri
 
 @transaction.atomic
 def horizon_advance(*, agent: Agent, membership, rationale) -> HorizonDecision:
-    if Role.APPROVER not in membership.roles:
-        raise Forbidden("Only an approver may advance a horizon.")
+    permissions.may_advance_horizon(membership, agent).require()
     if not isinstance(rationale, str) or not rationale.strip():
         raise InvalidInput({"rationale": ["Write the rationale for this advance."]})
     locked = Agent.objects.select_for_update().get(pk=agent.pk)

@@ -16,6 +16,13 @@ from .forms import PercentField, as_percent
 from .models import THRESHOLD_FRACTIONS, AgentThresholds
 
 USUAL_WEEKS = AgentThresholds.STABILIZATION_USUAL_WEEKS
+SWITCHES = (
+    "alert_error_rate_on",
+    "alert_escalation_on",
+    "alert_completion_on",
+    "alert_quality_on",
+    "auto_suspend",
+)
 REASON = "stabilization_reason"
 
 
@@ -92,6 +99,39 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
         help_text="Default on: suspend when the runtime's traces show a tool the agent holds no "
         "permission for.",
     )
+    alert_error_rate_on = forms.BooleanField(
+        label="Alert on the error rate", required=False, help_text="Default on."
+    )
+    alert_escalation_on = forms.BooleanField(
+        label="Alert on the escalation frequency", required=False, help_text="Default on."
+    )
+    alert_completion_on = forms.BooleanField(
+        label="Alert on the task completion rate", required=False, help_text="Default on."
+    )
+    alert_quality_on = forms.BooleanField(
+        label="Alert on the quality score",
+        required=False,
+        help_text="Default on. Phase 4's quality threshold needs it on.",
+    )
+    auto_suspend = forms.BooleanField(
+        label="Suspend the agent automatically when an alert threshold is crossed",
+        required=False,
+        help_text="Default on. Off, a crossed threshold is recorded but the agent keeps "
+        "running; phase 4's item “Thresholds suspend the agent automatically” is then unmet.",
+    )
+    budget_alert_percent = forms.IntegerField(
+        label="Warn at this share of the monthly budget",
+        required=False,
+        min_value=1,
+        max_value=100,
+        error_messages={
+            "min_value": "Enter a whole percentage from 1 to 100, or leave it empty.",
+            "max_value": "Enter a whole percentage from 1 to 100, or leave it empty.",
+            "invalid": "Enter a whole percentage from 1 to 100, or leave it empty.",
+        },
+        help_text="Default 80%. Empty switches the budget alert off, and phase 3's item "
+        "“Budget limit with usage alerts” is then unmet.",
+    )
     stabilization_weeks = forms.IntegerField(
         label="Stabilization lasts at least (weeks)",
         min_value=0,
@@ -129,6 +169,8 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
                 "alert_policy_violations_max",
                 "alert_quality_min",
                 "alert_unregistered_tool_use",
+                *SWITCHES,
+                "budget_alert_percent",
                 "stabilization_weeks",
             )
         }
@@ -177,6 +219,21 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
                 css_class="row",
             ),
             Div(Div("alert_unregistered_tool_use", css_class="col-md-12"), css_class="row"),
+            HTML(
+                '<p class="small text-muted mb-1 mt-2">Switching an alert or the automatic '
+                "suspension off is recorded in the audit log, and unmeets phase 4's checklist "
+                "item that reads it.</p>"
+            ),
+            Div(
+                Div("alert_error_rate_on", css_class="col-md-6"),
+                Div("alert_escalation_on", css_class="col-md-6"),
+                Div("alert_completion_on", css_class="col-md-6"),
+                Div("alert_quality_on", css_class="col-md-6"),
+                Div("auto_suspend", css_class="col-md-12"),
+                css_class="row",
+            ),
+            HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Budget alert</legend>'),
+            Div(Div(pct("budget_alert_percent"), css_class="col-md-6"), css_class="row"),
             HTML('</fieldset><fieldset class="mb-3"><legend class="fs-5">Stabilization</legend>'),
             Div(
                 Div("stabilization_weeks", css_class="col-md-4"),

@@ -20,6 +20,7 @@ from accounts.selectors import active_member_list
 from agents.forms import AgentForm, AgentRecordsForms, PermissionReviewForm
 from agents.rules import permission_review_reasons
 from agents.selectors import business_units
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.roles import (
     can_edit_agent,
@@ -33,7 +34,7 @@ from core.tenancy import member_required, url_object
 from gates import rules
 from gates.checklists import phase_definition
 from gates.models import Gate
-from gates.selectors import agent_get, gate_states, gates_detail, people_facts
+from gates.selectors import agent_get, gate_states, gates_detail, item_counts_of, people_facts
 from killswitch import services as killswitch_services
 from killswitch.forms import AgentTokenForm, ReasonForm
 from killswitch.rules import drill_flag
@@ -41,6 +42,7 @@ from killswitch.selectors import drill_list, open_suspension
 from telemetry.selectors import telemetry_panel
 
 from . import services
+from .selectors import agent_page_get
 from .timeline import GUARDRAIL_LABELS, TIMELINE_STEP, agent_timeline, timeline_limit
 
 # Which records each gate's go depends on (agents.services.GOVERNANCE_PHASE, in words).
@@ -90,17 +92,18 @@ def agent_new(request):
 
 
 def _gate_summaries(agent) -> list[dict]:
+    counts = item_counts_of([agent])[agent.pk]
     rows = []
     for gate in gates_detail(agent=agent):
         definition = phase_definition(gate.phase)
-        met = {item.key for item in gate.items.all() if item.met}
         decisions = list(gate.decisions.all())
         rows.append(
             {
                 "gate": gate,
                 "name": definition.name,
-                "met": len(met & set(definition.keys)),
-                "of": len(definition.keys),
+                "met": counts[gate.phase]["met"],
+                "of": counts[gate.phase]["of"],
+                "attested": counts[gate.phase]["attested"],
                 "latest": decisions[0] if decisions else None,
                 "decisions": decisions,
             }
@@ -150,6 +153,13 @@ def _detail_page(
             "gates": gates,
             "suspension": suspension,
             "open_drill": suspension if suspension and suspension.kind == "drill" else None,
+            # The template shows the end button by role and starter alone; the barred case
+            # is refused, with its reason, when pressed.
+            "may_end_this_drill": bool(
+                suspension
+                and suspension.kind == "drill"
+                and permissions.may_end_drill(request.membership, suspension)
+            ),
             "drills": drills,
             "last_drill": last_drill,
             "drill_flag": drill_flag(last_drill.started_at if last_drill else None, now),
@@ -193,7 +203,7 @@ def _detail_page(
 @require_GET
 @member_required
 def agent_detail(request, pk):
-    return _detail_page(request, _agent(request, pk))
+    return _detail_page(request, agent_page_get(organization=_organization(request), pk=pk))
 
 
 def _edit_page(request, agent, bundle, *, status=200, stale=None, refusal=None):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Max, OuterRef, Q, Subquery
+from django.http import Http404
 
 from agents.models import Agent
 from gates import rules
@@ -11,6 +12,28 @@ from gates import selectors as gates_selectors
 from gates.models import Gate, GateDecision
 
 BOARD_PAGE_SIZE = 250  # the gate board shows at most this many agents per page
+
+
+def agent_page_get(*, organization, pk) -> Agent:
+    """An agent of the organization as its agent page shows it (404 for any other): its
+    owner, organization and current prompt, and its records (boundaries, escalation paths,
+    tool permissions). gates.selectors.agent_get also reads its gates with three subqueries
+    each for their latest decision, and its last drill over every suspension: the page reads
+    its gates with their checklists and decisions itself (gates_detail), so those were read
+    twice."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such agent.") from None
+    agent = (
+        Agent.objects.filter(organization=organization, pk=pk)
+        .select_related("owner", "current_prompt", "organization")
+        .prefetch_related("decision_boundaries", "escalation_paths__owner", "tool_permissions")
+        .first()
+    )
+    if agent is None:
+        raise Http404("No such agent.")
+    return agent
 
 
 def agent_summary(*, organization) -> dict:
@@ -113,21 +136,40 @@ class BoardGate:
     last_decided_by: str | None
 
 
-def board_agents(*, organization, ids: list[int]) -> list[Agent]:
+def board_agents(
+    *, organization, ids: list[int], facts: dict[int, BoardFact] | None = None
+) -> list[Agent]:
     """The agents of these ids in the order of `ids` (ids of another organization are left
-    out), each with `board_gates` ({phase: BoardGate}) and `last_drill_at`: three queries. The
-    gates come as tuples, not model instances: building a thousand Gate objects per page was
-    a third of the board's time."""
+    out), each with `board_gates` ({phase: BoardGate}) and `last_drill_at` (from `facts`,
+    board_facts's, which read it for every agent already): three queries. The gates come as
+    tuples, not model instances: building a thousand Gate objects per page was a third of
+    the board's time."""
+    if facts is None:
+        facts = board_facts(organization=organization)
     agents = (
         Agent.objects.filter(organization=organization, pk__in=ids)
         .select_related("owner")
-        # What a row shows, no more: the other columns' conversions were a tenth of the page.
-        .only("organization_id", "name", "business_unit", "state", "horizon", "owner__username")
-        .annotate(last_drill_at=Max("suspensions__started_at", filter=Q(suspensions__kind="drill")))
+        # What a row shows and its checklist items read (gates.evidence_selectors), no more:
+        # the other columns' conversions were a tenth of the page.
+        .only(
+            "organization_id",
+            "name",
+            "business_unit",
+            "state",
+            "horizon",
+            "owner__username",
+            "current_prompt_id",
+            "api_calls_per_hour",
+            "tokens_per_session",
+            "sequential_actions_before_confirmation",
+            "monthly_budget",
+        )
     )
-    found = {a.pk: a for a in agents}
-    for agent in found.values():
+    found = {a.id: a for a in agents}  # .id: a deferred model's .pk goes through its meta
+    for agent_id, agent in found.items():
         agent.board_gates = {}
+        fact = facts.get(agent_id)
+        agent.last_drill_at = fact.last_drill_at if fact else None
     latest = GateDecision.objects.filter(gate=OuterRef("pk")).order_by("-decided_at", "-id")
     gates = list(
         Gate.objects.filter(agent_id__in=list(found))

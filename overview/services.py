@@ -27,6 +27,10 @@ def agent_update(
     updated, changed = registry.agent_records_update(
         agent=agent, membership=membership, data=data, expected_version=expected_version
     )
+    if changed:
+        # First the items the change unmeets (named in the review), then the gates whose
+        # records changed although every item is still met.
+        gates.gates_recheck(agents=[updated], actor=membership.user)
     gates.gates_review_changes(agent=updated, changed=changed, actor=membership.user)
     return updated
 
@@ -41,6 +45,8 @@ def tool_permission_review(
         agent=agent, membership=membership, permission_id=permission_id, action=action, note=note
     )
     if not revoked:
+        gates.gates_recheck(agents=[agent], actor=membership.user)
         return permission
+    gates.gates_recheck(agents=[agent], actor=membership.user)
     gates.gate_review(agent, 1, membership.user, f"tool permission {permission.tool} revoked")
     return None

@@ -2,6 +2,8 @@
 board, the page a CTO opens on Monday (every agent, its four gates, the kill switch's flags,
 its latest figures)."""
 
+import hashlib
+
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_GET
 from accounts.selectors import active_member_user_ids, member_list
 from agents.selectors import business_units
 from assessments.page_parts import chart_key
-from assessments.selectors import assessment_page, assessment_trend
+from assessments.selectors import assessment_count, assessment_rows, assessment_trend
 from assessments.views import verdict_outcome
 from core.roles import (
     can_edit_agent,
@@ -22,7 +24,7 @@ from core.roles import (
 from core.tenancy import member_required
 from gates import rules
 from gates.checklists import PHASES, phases, short_name
-from gates.selectors import readiness_facts
+from gates.selectors import item_counts_of, readiness_facts
 from gates.templatetags.gate_tags import gate_badge, gate_state_label
 from killswitch.rules import drill_flag
 from outcomes.selectors import latest_figures, short_stabilizations
@@ -48,7 +50,10 @@ def home(request):
     # The trend ends with the latest submitted assessment: one read serves both.
     trend = assessment_trend(organization=organization)
     latest = trend[-1] if trend else None
-    recent, count = assessment_page(organization=organization, offset=0, limit=5)
+    recent = assessment_rows(
+        organization=organization, offset=0, limit=5, frameworks={a.framework for a in trend}
+    )
+    count = assessment_count(organization=organization)
     steps = first_steps(organization=organization, has_submitted_assessment=latest is not None)
     return render(
         request,
@@ -77,7 +82,42 @@ def _day(moment) -> str:
     return f"{moment.day} {moment:%b %Y}" if moment else ""
 
 
-def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None) -> dict:
+def _board_cell(agent, detail_url: str, number: int, gate, items=None) -> dict:
+    """One gate cell of a board row. Its link's label is joined here, one string, where the
+    rows template would place (and escape) five values in it for each of four cells of
+    hundreds of rows."""
+    state = gate.state if gate is not None else "pending"
+    label = gate_state_label(state)
+    decided_at = getattr(gate, "last_decided_at", None)
+    decided_by = getattr(gate, "last_decided_by", None)
+    # Formatted here: the date filter's locale lookups, twice for each of hundreds of cells,
+    # were a large share of the page's time.
+    decided_on = _day(decided_at)
+    aria = f"Phase {number} of {agent.name}: {label}"
+    if items:
+        aria += f", {items['met']} of {items['of']} items met"
+        if items["attested"]:
+            aria += ", some attested rather than observed"
+    if decided_at:
+        aria += f", last decided {decided_on} by {decided_by}"
+    return {
+        "url": f"{detail_url}gates/{number}/",
+        "phase": number,
+        "state": state,
+        "label": label,
+        "aria_label": aria,
+        "badge": gate_badge(state),  # built once per state (gate_tags)
+        "decision": getattr(gate, "last_decision", None),
+        "decided_at": decided_at,
+        "decided_on": decided_on,
+        "decided_by": decided_by,
+        "items": items,
+    }
+
+
+def _board_row(
+    agent, *, now, reassessment_due: bool, figures=None, active=None, counts=None
+) -> dict:
     """One agent's line of the board, from its `board_gates` and annotations
     (overview.selectors.board_agents; no query). URLs are joined from prefixes reversed once
     per page: reversing six URLs for each of hundreds of rows was most of the page's time."""
@@ -92,19 +132,7 @@ def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None)
         "suspend_url": f"{detail_url}suspend/",
         "figures": figures,
         "cells": [
-            {
-                "url": f"{detail_url}gates/{number}/",
-                "phase": number,
-                "state": (state := gates[number].state if number in gates else "pending"),
-                "label": gate_state_label(state),
-                "badge": gate_badge(state),  # built once per state (gate_tags)
-                "decision": getattr(gates.get(number), "last_decision", None),
-                "decided_at": getattr(gates.get(number), "last_decided_at", None),
-                # Formatted here: the date filter's locale lookups, twice for each of
-                # hundreds of cells, were a large share of the page's time.
-                "decided_on": _day(getattr(gates.get(number), "last_decided_at", None)),
-                "decided_by": getattr(gates.get(number), "last_decided_by", None),
-            }
+            _board_cell(agent, detail_url, number, gates.get(number), (counts or {}).get(number))
             for number in PHASES
         ],
         "phase": phase,
@@ -114,6 +142,22 @@ def _board_row(agent, *, now, reassessment_due: bool, figures=None, active=None)
         "reassessment_due": in_production and reassessment_due,
         "needs_new_owner": active is not None and agent.owner_id not in active,
     }
+
+
+def filters_key(form) -> str:
+    """The digest of everything the board's filter form draws: the query's values and the
+    choices of its fields (business units and members, read on every request). The form is
+    kept in the fragment cache under it (`{% cache %}` in templates/overview/board.html):
+    rendering it through crispy-forms was a tenth of the page, and a new member or business
+    unit, or other filters, is a new key, so the cached form is never stale."""
+    state = repr(
+        (
+            "v1",
+            sorted(form.data.lists()) if form.is_bound else [],
+            [(name, list(field.choices)) for name, field in form.fields.items()],
+        )
+    )
+    return hashlib.sha256(state.encode()).hexdigest()
 
 
 def _summary(facts, now) -> dict:
@@ -151,9 +195,11 @@ def agent_board(request):
     facts = board_facts(organization=organization)
     ids = board_ids(organization=organization, facts=facts, **filters)
     page = Paginator(ids, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    agents = board_agents(organization=organization, ids=list(page.object_list))
+    agents = board_agents(organization=organization, ids=list(page.object_list), facts=facts)
     active = active_member_user_ids(organization=organization)
     figures = latest_figures(agents=agents)
+    # The computed checklist items of the page's agents, in a fixed number of queries.
+    counts = item_counts_of(agents, now=now)
     rows = [
         _board_row(
             agent,
@@ -161,6 +207,7 @@ def agent_board(request):
             reassessment_due=reassessment_due,
             figures=figures.get(agent.pk),
             active=active,
+            counts=counts.get(agent.pk),
         )
         for agent in agents
     ]
@@ -177,6 +224,7 @@ def agent_board(request):
         "overview/board.html",
         {
             "form": form,
+            "filters_key": filters_key(form),
             "rows": rows,
             "rows_html": board_rows_html(
                 rows, can_suspend=can_suspend, assessments_url=reverse("assessments:list")

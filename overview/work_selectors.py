@@ -8,8 +8,9 @@ here exactly when `gates.services.gate_go_reasons` would find no reason to refus
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, F, Max, Q
 
 from accounts.models import Membership
 from accounts.selectors import active_member_user_ids
@@ -17,7 +18,7 @@ from agents.models import Agent, EscalationPath, OwnerChange
 from agents.rules import SEPARATION_WINDOW, OwnerChangeFact, separation_of_duties
 from agents.selectors import PermissionToReview, permissions_to_review
 from assessments.models import Assessment
-from assessments.selectors import assessment_latest_submitted
+from assessments.selectors import assessment_latest_verdict
 from core.roles import (
     can_decide_gate,
     can_edit_assessment,
@@ -29,7 +30,8 @@ from core.roles import (
 )
 from gates import rules as gate_rules
 from gates.checklists import PHASES, phase_definition
-from gates.models import ChecklistItem, Gate
+from gates.models import Gate
+from gates.selectors import evidence_of_many
 from killswitch.rules import drill_flag
 from killswitch.selectors import open_suspensions_prefetch
 
@@ -96,41 +98,77 @@ class Work:
         )
 
 
+class GateFact(NamedTuple):
+    """What My work needs of a gate: which one it is and its state (a tuple, no model)."""
+
+    pk: int
+    phase: int
+    state: str
+
+
 def _agents(organization, *, with_records: bool) -> list[Agent]:
-    """Every agent of the organization with its owner, gates, last drill and open suspension;
-    with `with_records`, also the escalation paths (what phase 1's go needs). Three queries,
-    four with the records. Lighter than
-    gates.selectors.agent_queryset: no gate needs its latest decision here."""
-    qs = (
+    """Every agent of the organization (only the columns My work shows or judges by) with
+    `owner_username`, `gate_facts` (phase to GateFact), `last_drill_at` and
+    `open_suspensions`; with
+    `with_records`, also `escalation_owners` (owner id and username of each escalation path:
+    what phase 1's go needs). Three queries, four with the records, and model instances only
+    for the agents and the open suspensions: hundreds of agents would otherwise be thousands
+    of gates, paths and owners built as models on every request."""
+    agents = list(
         Agent.objects.filter(organization=organization)
-        .select_related("owner")
-        .annotate(last_drill_at=Max("suspensions__started_at", filter=Q(suspensions__kind="drill")))
-        .prefetch_related(
-            Prefetch("gates", queryset=Gate.objects.order_by("phase")),
-            Prefetch(
-                "suspensions",
-                queryset=open_suspensions_prefetch().queryset.select_related("started_by"),
-                to_attr="open_suspensions",
-            ),
+        .only("id", "name", "state", "owner_id")
+        .annotate(
+            owner_username=F("owner__username"),
+            last_drill_at=Max("suspensions__started_at", filter=Q(suspensions__kind="drill")),
         )
+        .order_by("name", "id")
     )
+    gates: dict[int, dict[int, GateFact]] = {}
+    for agent_id, pk, phase, state in Gate.objects.filter(
+        agent__organization=organization
+    ).values_list("agent_id", "pk", "phase", "state"):
+        gates.setdefault(agent_id, {})[phase] = GateFact(pk, phase, state)
+    suspensions: dict[int, list] = {}
+    for suspension in (
+        open_suspensions_prefetch()
+        .queryset.filter(agent__organization=organization)
+        .select_related("started_by")
+    ):
+        suspensions.setdefault(suspension.agent_id, []).append(suspension)
+    paths: dict[int, list[tuple[int, str]]] = {}
     if with_records:
-        qs = qs.prefetch_related(
-            Prefetch("escalation_paths", queryset=EscalationPath.objects.select_related("owner"))
-        )
-    return list(qs.order_by("name", "id"))
+        for agent_id, owner_id, username in EscalationPath.objects.filter(
+            agent__organization=organization
+        ).values_list("agent_id", "owner_id", "owner__username"):
+            paths.setdefault(agent_id, []).append((owner_id, username))
+    for agent in agents:
+        agent.gate_facts = gates.get(agent.pk, {})
+        agent.open_suspensions = suspensions.get(agent.pk, [])
+        agent.escalation_owners = paths.get(agent.pk, [])
+    return agents
 
 
-def _items_met(organization) -> dict[int, dict[str, bool]]:
-    """Each gate's checklist, item key to met, as plain values (one query: thousands of
-    items would otherwise be as many model instances)."""
-    items: dict[int, dict[str, bool]] = {}
-    rows = ChecklistItem.objects.filter(gate__agent__organization=organization).values_list(
-        "gate_id", "key", "met"
+def _items_met(agents: list[Agent]) -> dict[int, dict[str, bool]]:
+    """The computed checklist items of each gate a go can still be recorded on and whose phase
+    before is at go (the others are skipped before the rules are asked), gate id to item key to
+    met: gates.selectors.evidence_of_many, a fixed number of queries, for those agents only."""
+    wanted: list[tuple[int, int, int]] = []
+    for agent in agents:
+        facts = agent.gate_facts
+        for phase, gate in facts.items():
+            before = facts.get(phase - 1)
+            if gate.state in DECIDABLE_STATES and (phase == 1 or (before and before.state == "go")):
+                wanted.append((gate.pk, agent.pk, phase))
+    if not wanted:
+        return {}
+    rows = Agent.objects.filter(pk__in={agent_id for _, agent_id, _ in wanted}).select_related(
+        "owner"
     )
-    for gate_id, key, met in rows:
-        items.setdefault(gate_id, {})[key] = met
-    return items
+    states = evidence_of_many(list(rows))
+    return {
+        gate_id: {key: states[agent_id][key].met for key in phase_definition(phase).keys}
+        for gate_id, agent_id, phase in wanted
+    }
 
 
 def _owner_changes(organization, now) -> dict[int, list[OwnerChangeFact]]:
@@ -148,14 +186,10 @@ def _owner_changes(organization, now) -> dict[int, list[OwnerChangeFact]]:
 def _people(agent: Agent, active: set[int]) -> gate_rules.PeopleFacts:
     """gates.selectors.people_facts, from the prefetched escalation paths."""
     inactive = sorted(
-        {
-            path.owner.get_username()
-            for path in agent.escalation_paths.all()
-            if path.owner_id not in active
-        }
+        {username for owner_id, username in agent.escalation_owners if owner_id not in active}
     )
     return gate_rules.PeopleFacts(
-        owner=agent.owner.get_username(),
+        owner=agent.owner_username,
         owner_active=agent.owner_id in active,
         inactive_escalation_owners=tuple(inactive),
     )
@@ -194,11 +228,14 @@ def gates_waiting(
         )
         if barred is not None:
             continue
-        gates = {gate.phase: gate for gate in agent.gates.all()}
+        gates = agent.gate_facts
         for phase in PHASES:
             gate = gates.get(phase)
             if gate is None or gate.state not in DECIDABLE_STATES:
                 continue
+            previous = gates.get(phase - 1)
+            if phase > 1 and (previous is None or previous.state != Gate.State.GO):
+                continue  # the rules refuse a go while the phase before is not at go
             reasons = _go_reasons(
                 agent,
                 gate,
@@ -280,9 +317,9 @@ def drafts_to_finish(*, membership) -> list[Assessment]:
 
 
 def my_work(*, membership, now: datetime) -> Work:
-    """Everything that waits for the member, by role; a fixed number of queries (fourteen for
-    a member holding every role, five of them the latest assessment), whatever the number of
-    agents."""
+    """Everything that waits for the member, by role; a fixed number of queries (ten for a
+    member holding every role; the latest assessment is one of them, its verdict without its
+    scores), whatever the number of agents."""
     organization = membership.organization
     roles = membership.roles
     decides, suspends = can_decide_gate(roles), can_suspend_agent(roles)
@@ -292,7 +329,7 @@ def my_work(*, membership, now: datetime) -> Work:
     work.looks_at_reassessment = looks_at_reassessment
     latest = None
     if decides or looks_at_reassessment:
-        latest = assessment_latest_submitted(organization=organization)
+        latest = assessment_latest_verdict(organization=organization)
     if decides or suspends or resumes:
         agents = _agents(organization, with_records=decides)
         changes = _owner_changes(organization, now) if resumes or decides else {}
@@ -300,7 +337,7 @@ def my_work(*, membership, now: datetime) -> Work:
         if decides:
             work.gates = gates_waiting(
                 agents=agents,
-                items_met=_items_met(organization),
+                items_met=_items_met(agents),
                 user_id=membership.user_id,
                 changes=changes,
                 readiness=_readiness(latest),

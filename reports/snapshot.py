@@ -9,12 +9,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from agents.models import Agent
 from assessments import scoring
 from assessments.selectors import assessment_latest_submitted, assessment_trend
 from gates import rules as agent_rules
 from gates.checklists import phases
-from gates.models import ChecklistItem, GateDecision
-from gates.selectors import agent_list, readiness_facts
+from gates.models import GateDecision
+from gates.selectors import agent_list, evidence_of_many, readiness_facts
 from killswitch import rules as killswitch_rules
 from outcomes import metrics
 from outcomes.models import AgentThresholds, MetricSnapshot
@@ -147,18 +148,27 @@ def _latest_decision(gates) -> dict | None:
     }
 
 
-def _unmet_items(organization) -> dict[int, list[dict]]:
-    """Unmet checklist items of each agent's current phase (for the recommendations)."""
+def _evidence(organization) -> tuple[dict[int, list[dict]], list[dict]]:
+    """The computed checklist items of every agent (gates.selectors.evidence_of_many): per
+    agent its unmet items (for the recommendations), and every item that rests on an
+    attestation rather than an observation (for the board)."""
     definitions = phases()
-    out: dict[int, list[dict]] = {}
-    rows = ChecklistItem.objects.filter(
-        gate__agent__organization=organization, met=False
-    ).values_list("gate__agent_id", "gate__phase", "key")
-    for agent_id, phase, key in rows:
-        out.setdefault(agent_id, []).append(
-            {"phase": phase, "key": key, "label": definitions[phase].label(key)}
-        )
-    return out
+    agents = list(
+        Agent.objects.filter(organization=organization).select_related("owner").order_by("name")
+    )
+    states = evidence_of_many(agents)
+    unmet: dict[int, list[dict]] = {}
+    attested = []
+    for agent in agents:
+        for phase, definition in definitions.items():
+            for key in definition.keys:
+                state = states[agent.pk][key]
+                item = {"phase": phase, "key": key, "label": definition.label(key)}
+                if not state.met:
+                    unmet.setdefault(agent.pk, []).append(item)
+                elif state.source == "attested":
+                    attested.append({**item, "agent": agent.name, "evidence": state.evidence})
+    return unmet, attested
 
 
 def _outcomes(organization, period_start: date, period_end: date) -> list[dict]:
@@ -386,8 +396,9 @@ def build_snapshot(*, organization, title, period_start, period_end, requested_b
         agent = by_id.get(outcome["agent_id"], {})
         outcome["agent_phase"] = agent.get("phase")
         outcome["agent_state"] = agent.get("state")
-    unmet = _unmet_items(organization)
+    unmet, attested = _evidence(organization)
     snapshot["recommendations"] = _recommendations(readiness, agents, unmet)
     snapshot["board"] = summary.board_asks(agents, snapshot["outcomes"], unmet, now)
+    snapshot["board"]["evidence"] = attested
     snapshot["changes"] = _changes(previous.snapshot if previous else None, snapshot)
     return snapshot

@@ -133,8 +133,8 @@ def _advance_due(agent: dict, outcome: dict | None, now: datetime) -> bool:
 
 def board_asks(agents: list[dict], outcomes: list[dict], unmet: dict, now: datetime) -> dict:
     """What the board is asked to decide or know: horizon advances that are due, agents in
-    production on a stale readiness assessment, gates waiting for a decision. `evidence`
-    stays None until gates record whether their evidence was attested or observed."""
+    production on a stale readiness assessment, gates waiting for a decision. `evidence`, the
+    items resting on an attestation rather than an observation, is filled by the snapshot."""
     by_agent = {o.get("agent_id"): o for o in outcomes}
     advances, reassess, waiting = [], [], []
     for agent in agents:
@@ -158,7 +158,7 @@ def board_asks(agents: list[dict], outcomes: list[dict], unmet: dict, now: datet
         "advances_due": advances,
         "reassessment_due": reassess,
         "gates_waiting": waiting,
-        "evidence": None,
+        "evidence": [],
     }
 
 

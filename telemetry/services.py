@@ -11,8 +11,9 @@ of queries under the agent's row lock, so concurrent exports of one agent are se
 a span delivered twice is counted once.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.services import tool_permission_observe_use
+from gates.services import gates_recheck
 from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 from outcomes.models import AgentThresholds
 
@@ -42,7 +44,7 @@ class IngestResult:
     suspended: bool = False
 
 
-def _chunks(items: list, size: int = _BATCH):
+def _chunks(items: list[str], size: int = _BATCH) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -56,7 +58,7 @@ def _seen_keys(agent: Agent, keys: list[str]) -> set[str]:
     return seen
 
 
-def _remember_spans(agent: Agent, keys: list[str], now) -> None:
+def _remember_spans(agent: Agent, keys: list[str], now: datetime) -> None:
     """Store the span ids just counted. The one hot write of an export (a row per span), so
     it skips the ORM's per-object work: one executemany of an INSERT that SQLite and
     PostgreSQL both read the same way (ON CONFLICT DO NOTHING: a concurrent retry of the same
@@ -71,7 +73,9 @@ def _remember_spans(agent: Agent, keys: list[str], now) -> None:
         cursor.executemany(sql, [(agent.pk, key, seen_at) for key in keys])
 
 
-def _running_totals(agent: Agent, folded: folding.Fold, now) -> dict[tuple[str, str], int]:
+def _running_totals(
+    agent: Agent, folded: folding.Fold, now: datetime
+) -> dict[tuple[str, str], int]:
     """Add the export's conversation tokens and run tool calls to the running counts; answer
     each one's total after this export. The counts so far are read in one query per kind and
     written with one executemany of an upsert (the same SQL on SQLite and PostgreSQL) that
@@ -131,7 +135,9 @@ def _figures_of(row: TelemetryHour) -> folding.HourFigures:
     )
 
 
-def _merge_hours(agent: Agent, hours: dict[int, folding.HourFigures]):
+def _merge_hours(
+    agent: Agent, hours: dict[int, folding.HourFigures]
+) -> dict[int, folding.HourFigures]:
     """Add the export's hours to the stored ones; answer the merged figures of each."""
     stored = {
         int(row.hour.timestamp()): row
@@ -243,7 +249,7 @@ def _suspend(agent: Agent, breaches: list[folding.Breach]) -> bool:
 
 
 @transaction.atomic
-def telemetry_ingest(*, agent: Agent, export: Export, now=None) -> IngestResult:
+def telemetry_ingest(*, agent: Agent, export: Export, now: datetime | None = None) -> IngestResult:
     """Fold one export of the agent's runtime into its figures before answering it."""
     now = now or timezone.now()
     result = IngestResult(rejected=export.rejected)
@@ -278,12 +284,23 @@ def telemetry_ingest(*, agent: Agent, export: Export, now=None) -> IngestResult:
         permitted=permitted,
         limits=limits_of(locked),
     )
-    if result.breaches:
+    if result.breaches and _auto_suspend(locked):
         result.suspended = _suspend(locked, result.breaches)
+    unpermitted = {t.casefold() for t in tools_used} - {t.strip().casefold() for t in permitted}
+    if unpermitted:
+        # A tool used without a permission unmeets phase 1's least-privilege item.
+        gates_recheck(agents=[locked], now=now)
     return result
 
 
-def telemetry_prune(*, now=None) -> dict[str, int]:
+def _auto_suspend(agent: Agent) -> bool:
+    """Whether a crossed limit suspends the agent (an admin may switch it off, which unmeets
+    phase 4's auto_suspend item)."""
+    row = AgentThresholds.objects.filter(agent=agent).values_list("auto_suspend", flat=True)
+    return next(iter(row), True)
+
+
+def telemetry_prune(*, now: datetime | None = None) -> dict[str, int]:
     """Forget span ids and running counts untouched for 48 hours, and hourly figures older
     than TELEMETRY_KEEP_DAYS (400 by default). Idempotent."""
     now = now or timezone.now()

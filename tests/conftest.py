@@ -14,7 +14,7 @@ from audit.models import AuditEntry
 from audit.services import audit_verify
 from core.roles import Role
 from gates import services as gates_services
-from gates.checklists import PHASES, phase_definition
+from gates.checklists import PHASES
 from gates.models import ChecklistItem, Gate, GateDecision, PromptVersion
 from killswitch.models import AgentToken, Suspension
 
@@ -26,7 +26,7 @@ from .factories import (
     OrganizationFactory,
     UserFactory,
 )
-from .helpers import make_agent
+from .helpers import make_agent, provide_evidence
 from .live import live_redis
 
 CRITERIA = [
@@ -269,9 +269,9 @@ def audit_chain_verifies(db):
 @pytest.fixture
 def to_production(assessor, approver):
     """`to_production(agent)`: a submitted assessment of the organization (a factory row, 4 in
-    every criterion), then each phase's checklist met by the assessor and its gate decided go
-    by the approver, through the gate services; answers the agent as it is now (in
-    stabilization)."""
+    every criterion), then the evidence every computed item reads
+    (tests.helpers.provide_evidence) and each gate decided go by the approver, through the gate
+    services; answers the agent as it is now (in stabilization)."""
 
     def advance(agent: Agent) -> Agent:
         AssessmentFactory(
@@ -281,14 +281,8 @@ def to_production(assessor, approver):
             title="Readiness",
             scores=scores_of(4, 4, 4, 4),
         )
+        provide_evidence(agent)
         for phase in PHASES:
-            keys = phase_definition(phase).keys
-            gates_services.checklist_update(
-                agent=agent,
-                phase=phase,
-                membership=assessor,
-                changes={k: {"met": True, "evidence": f"https://wiki.example/{k}"} for k in keys},
-            )
             gates_services.gate_decide(
                 agent=agent,
                 phase=phase,

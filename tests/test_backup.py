@@ -1,6 +1,7 @@
 """The README's backup and restore for the embedded default: a copy made with SQLite's backup
 API passes verify_audit_log, and the same check catches a tampered copy."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -23,6 +24,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def verify(database: Path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
     env["DJANGO_SETTINGS_MODULE"] = "readiness.settings.dev"
+    # The restored machine's own (empty) checkpoint folder, not this checkout's var/, which
+    # other runs of the app on this machine may have filled under other keys.
+    env["AUDIT_CHECKPOINT_STORAGE_OPTIONS"] = json.dumps(
+        {"location": str(database.parent / "audit-checkpoints")}
+    )
     # The key lives outside the database: the restoring machine is given the same one.
     env["AUDIT_HMAC_KEY"] = settings.AUDIT_HMAC_KEY
     return subprocess.run(

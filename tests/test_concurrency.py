@@ -13,11 +13,11 @@ from assessments.models import Assessment
 from audit.services import audit_verify
 from core.errors import Conflict
 from gates import services as gates_services
-from gates.checklists import phase_definition
 from gates.models import GateDecision
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
 from overview import services as overview_services
+from tests.helpers import provide_evidence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,12 +80,7 @@ def test_two_decisions_on_one_gate_at_the_same_moment_one_is_recorded(org, make_
     agent = overview_services.agent_create(
         membership=assessor, data={"name": "Contested", "owner": "sam"}
     )
-    gates_services.checklist_update(
-        agent=agent,
-        phase=1,
-        membership=assessor,
-        changes={key: {"met": True} for key in phase_definition(1).keys},
-    )
+    provide_evidence(agent, 1)
 
     seen = agent.gates.get(phase=1).version  # both opened the gate page at this version
 
@@ -122,12 +117,7 @@ def test_twenty_decisions_without_a_version_at_once_record_one(org, make_member)
     agent = overview_services.agent_create(
         membership=assessor, data={"name": "Crowded", "owner": "sam"}
     )
-    gates_services.checklist_update(
-        agent=agent,
-        phase=1,
-        membership=assessor,
-        changes={key: {"met": True} for key in phase_definition(1).keys},
-    )
+    provide_evidence(agent, 1)
 
     # when all twenty decide at the same moment without sending a version
     results = at_once(

@@ -111,6 +111,8 @@ def review_reason(reason: str) -> str:
     if not reason:
         return "its checklist or governance records changed"
     head, sep, keys = reason.partition(": ")
+    if head == "No longer met" and sep:
+        return "what it approved is no longer in place: " + keys
     if not sep or head not in ("checklist changed", "changed"):
         return reason
     names = [k.strip() for k in keys.split(",") if k.strip()]

@@ -105,6 +105,9 @@ def _database() -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )
+        # Opening the file and running the PRAGMAs cost about a millisecond a request: a
+        # worker keeps its connection (docs/performance.md).
+        db.setdefault("CONN_MAX_AGE", 60)
     else:
         db.setdefault("CONN_MAX_AGE", 60)
         db.setdefault("CONN_HEALTH_CHECKS", True)
@@ -325,6 +328,8 @@ NOTIFICATIONS_DIGEST_MINUTES = env.int("READINESS_NOTIFICATION_DIGEST_MINUTES", 
 NOTIFICATIONS_REMINDER_CHECK_SECONDS = env.float("READINESS_REMINDER_CHECK_SECONDS", default=3600.0)
 NOTIFICATIONS_BUDGET_ALERT_FRACTION = env.float("READINESS_BUDGET_ALERT_FRACTION", default=0.8)
 NOTIFICATIONS_SITE_URL = env.str("READINESS_SITE_URL", default="http://localhost:8000")
+# Gates at go are rechecked this often for what time alone changes (docs/rules.md §2).
+GATES_RECHECK_SECONDS = env.float("READINESS_GATES_RECHECK_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
@@ -334,6 +339,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": REPORT_STALE_CHECK_SECONDS},
     },
     "telemetry-prune": {"task": "telemetry.prune", "schedule": 3600.0},
+    "gates-recheck": {
+        "task": "gates.recheck",
+        "schedule": GATES_RECHECK_SECONDS,
+        "options": {"expires": GATES_RECHECK_SECONDS},
+    },
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0, "options": {"expires": 60.0}},
     "notifications-digests": {
         "task": "notifications.send_digests",

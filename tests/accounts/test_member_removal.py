@@ -10,8 +10,8 @@ from audit.models import AuditEntry
 from audit.services import audit_verify
 from core.errors import Conflict, InvalidInput
 from gates import services as gates_services
-from gates.checklists import phase_definition
 from overview import services as overview_services
+from tests.helpers import provide_evidence
 
 
 @pytest.fixture
@@ -128,12 +128,7 @@ def test_an_agent_whose_owner_left_needs_a_new_owner_before_phase_1_goes(
             "escalation_paths": [{"failure_state": "Stuck", "owner": "lea"}],
         },
     )
-    gates_services.checklist_update(
-        agent=agent,
-        phase=1,
-        membership=assessor,
-        changes={key: {"met": True} for key in phase_definition(1).keys},
-    )
+    provide_evidence(agent, 1)
     assert gates_services.gate_go_reasons(agent=agent, phase=1, membership=approver) == []
 
     # when the owner is deactivated

@@ -220,7 +220,10 @@ def _update(agent, m):
 
 def _checklist(agent, m):
     return gates_services.checklist_update(
-        agent=agent, phase=1, membership=m, changes={"owner_assigned": {"met": True}}
+        agent=agent,
+        phase=4,
+        membership=m,
+        changes={"tracing": {"met": True, "evidence": "https://traces.example"}},
     )
 
 

@@ -16,6 +16,7 @@ from gates.checklists import phase_definition
 from gates.models import GateDecision, PromptVersion
 from killswitch.models import AgentToken, Suspension
 from tests.conftest import ApiClient, scores_of
+from tests.helpers import provide_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +68,9 @@ def url(agent, suffix=""):
 
 
 def meet_all(api, agent, phase):
-    keys = phase_definition(phase).keys
-    response = api.patch(
-        url(agent, f"/gates/{phase}/checklist"),
-        {key: {"met": True, "evidence": f"doc/{key}"} for key in keys},
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
+    """Give the phase's computed items their evidence; answers the gate as the API shows it."""
+    provide_evidence(Agent.objects.get(pk=agent["id"]), phase)
+    return gate(api, agent, phase)
 
 
 def decide(api, agent, phase, decision="go", rationale="Checked every item.", **extra):
@@ -327,11 +324,15 @@ def test_gates_are_four_in_order_with_labelled_checklists_and_go_blockers(api, a
     assert gates[0]["checklist"][0] == {
         "key": "owner_assigned",
         "label": "Named owner assigned",
-        "met": False,
-        "evidence": "",
-        "updated_by": None,
-        "updated_at": None,
+        "met": True,
+        "source": "derived",
+        "evidence": "Owned by sam, an active member.",
+        "attested_by": None,
+        "attested_at": None,
     }
+    assert gates[0]["checklist"][1]["evidence"] == (
+        "0 decisions taken alone, 0 decisions that escalate: at least one of each is needed."
+    )
     assert [r["code"] for r in gates[0]["go_blockers"]] == ["unmet_items"]
     assert [r["code"] for r in gates[1]["go_blockers"]] == ["unmet_items", "previous_phase_not_go"]
     assert [r["code"] for r in gates[3]["go_blockers"]] == [
@@ -339,23 +340,53 @@ def test_gates_are_four_in_order_with_labelled_checklists_and_go_blockers(api, a
         "previous_phase_not_go",
         "readiness_missing",
     ]
-    assert gates[0]["go_blockers"][0]["items"] == list(phase_definition(1).keys)
+    assert gates[0]["go_blockers"][0]["items"] == list(phase_definition(1).keys)[1:]
     # The blockers are the caller's: the owner is told they may not decide.
     as_owner = api.get(url(agent, "/gates")).json()
     assert [r["code"] for r in as_owner[0]["go_blockers"]] == ["owner_cannot_decide", "unmet_items"]
 
 
-def test_checklist_patch_marks_items_with_evidence_and_who(api, agent):
-    response = api.patch(
-        url(agent, "/gates/1/checklist"),
-        {"owner_assigned": {"met": True, "evidence": "https://wiki/owners"}},
+@pytest.fixture
+def as_attester(org, make_member, api_for):
+    """An assessor who does not own the agent (sam does), so may attest."""
+    return api_for(make_member(org, "assessor", username="ines"))
+
+
+def test_checklist_patch_attests_tracing_with_evidence_and_who(as_attester, agent):
+    response = as_attester.patch(
+        url(agent, "/gates/4/checklist"),
+        {"tracing": {"met": True, "evidence": "https://traces.example/claims"}},
     )
     assert response.status_code == 200, response.content
     item = response.json()["checklist"][0]
-    assert item["met"] is True
-    assert item["evidence"] == "https://wiki/owners"
-    assert item["updated_by"] == "sam"
-    assert item["updated_at"]
+    assert (item["key"], item["met"], item["source"]) == ("tracing", True, "attested")
+    assert item["evidence"] == "Attested by ines: https://traces.example/claims"
+    assert item["attested_by"] == "ines"
+    assert item["attested_at"]
+
+    response = as_attester.patch(url(agent, "/gates/4/checklist"), {"tracing": {"met": False}})
+    item = response.json()["checklist"][0]
+    assert (item["met"], item["source"], item["attested_by"]) == (False, "observed", None)
+
+
+def test_checklist_patch_of_a_computed_item_is_400_naming_it(api, agent):
+    response = api.patch(url(agent, "/gates/1/checklist"), {"owner_assigned": {"met": True}})
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["owner_assigned"] == [
+        "Named owner assigned is computed from the agent's records and telemetry: it cannot be "
+        "set by hand."
+    ]
+
+
+def test_the_owner_attesting_is_409_owner_cannot_attest(api, agent):
+    response = api.patch(
+        url(agent, "/gates/4/checklist"), {"quality_threshold": {"met": True, "evidence": "x"}}
+    )
+
+    assert response.status_code == 409
+    assert [r["code"] for r in response.json()["reasons"]] == ["owner_cannot_attest"]
+    assert gate(api, agent, 4)["checklist"][3]["source"] != "attested"
 
 
 @pytest.mark.parametrize("phase", ["0", "5", "x", "1.0", "01"])
@@ -374,21 +405,24 @@ def test_an_unknown_phase_is_404_before_the_body(api, as_approver, agent, phase)
     [
         ({"nonsense": {"met": True}}, "nonsense"),
         ({"prompt_version_tagged": {"met": True}}, "prompt_version_tagged"),  # a phase-2 key
-        ({"owner_assigned": {"met": "yes"}}, "owner_assigned.met"),
-        ({"owner_assigned": {"met": 1}}, "owner_assigned.met"),
-        ({"owner_assigned": {"evidence": 5}}, "owner_assigned.evidence"),
-        ({"owner_assigned": True}, "owner_assigned"),
+        ({"auto_suspend": {"met": True}}, "auto_suspend"),  # computed
+        ({"tracing": {"met": "yes"}}, "tracing.met"),
+        ({"tracing": {"met": 1}}, "tracing.met"),
+        ({"tracing": {"evidence": 5}}, "tracing.evidence"),
+        ({"tracing": {"met": True}}, "tracing.evidence"),
+        ({"tracing": {"met": True, "evidence": ""}}, "tracing.evidence"),
+        ({"tracing": True}, "tracing"),
         ([], "__all__"),
         ({}, "__all__"),
     ],
 )
-def test_a_bad_checklist_change_is_400_naming_it_and_nothing_saved(api, agent, body, field):
+def test_a_bad_checklist_change_is_400_naming_it_and_nothing_saved(as_attester, agent, body, field):
     if field != "__all__":  # a good change beside the bad one is not saved either
-        body = {"boundaries_documented": {"met": True}, **body}
-    response = api.patch(url(agent, "/gates/1/checklist"), body)
+        body = {"quality_threshold": {"met": True, "evidence": "Eval report"}, **body}
+    response = as_attester.patch(url(agent, "/gates/4/checklist"), body)
     assert response.status_code == 400
     assert field in response.json()["errors"]
-    assert not any(i["met"] for i in gate(api, agent, 1)["checklist"])
+    assert not any(i["source"] == "attested" for i in gate(as_attester, agent, 4)["checklist"])
 
 
 def test_assessor_deciding_a_gate_is_403(api, agent):
@@ -529,8 +563,8 @@ def test_phase_4_go_needs_a_ready_assessment_at_most_90_days_old(
         if scores:
             submit_assessment(assessor, *scores)
         go(api, as_approver, agent, 1, 2, 3)
-        meet_all(api, agent, 4)
     with time_machine.travel(T0 + age, tick=False):
+        meet_all(api, agent, 4)  # spans and scores of the day of the decision
         response = decide(as_approver, agent, 4)
     if codes:
         assert response.status_code == 409
@@ -545,12 +579,15 @@ def test_phase_4_go_needs_a_ready_assessment_at_most_90_days_old(
 # --- needs_review -------------------------------------------------------------------------------
 
 
-def test_a_checklist_change_sends_a_gate_at_go_to_needs_review(api, as_approver, agent):
+def test_a_record_change_that_unmeets_an_item_sends_the_gate_to_review_naming_it(
+    api, as_approver, agent
+):
     go(api, as_approver, agent, 1)
-    api.patch(url(agent, "/gates/1/checklist"), {"owner_assigned": {"evidence": "new owner"}})
+    api.patch(url(agent), {"decision_boundaries": [{"decision": "Refunds", "mode": "alone"}]})
     g = gate(api, agent, 1)
     assert g["state"] == "needs_review"
-    assert "owner_assigned" in g["review_reason"]
+    assert "No longer met: Decision boundaries documented" in g["review_reason"]
+    assert g["checklist"][1]["met"] is False
     assert api.get(url(agent)).json()["phase"] == 1
 
 
@@ -559,7 +596,8 @@ def test_a_tool_permission_change_sends_phase_1_to_needs_review(api, as_approver
     api.patch(url(agent), {"tool_permissions": [{"tool": "crm", "access": "write"}]})
     gates = api.get(url(agent, "/gates")).json()
     assert [g["state"] for g in gates] == ["needs_review", "go", "pending", "pending"]
-    assert "tool_permissions" in gates[0]["review_reason"]
+    # Without a justification the new permission unmeets the least-privilege item.
+    assert "Every tool permission least-privilege" in gates[0]["review_reason"]
 
 
 def test_an_unchanged_record_leaves_the_gate_at_go(api, as_approver, agent):
@@ -582,14 +620,21 @@ def test_a_shipping_prompt_version_meets_phase_2_and_sends_it_to_needs_review(
     first = prompt(api, agent, "v1")
     assert first.status_code == 201, first.content
     items = gate(api, agent, 2)["checklist"]
-    assert all(i["met"] for i in items)
-    assert all("Prompt version v1" in i["evidence"] for i in items)
+    assert all(i["met"] and i["source"] == "derived" for i in items)
+    assert [i["evidence"] for i in items] == [
+        "Current version v1.",
+        "v1: regression passed.",
+        "v1: adversarial passed.",
+        "First version; fallback stated: v0.",
+        "v1: delta 0.02 ≤ tolerance 0.05.",
+    ]
     assert decide(as_approver, agent, 2).status_code == 201
     assert prompt(api, agent, "v2", rollback_target="v1").status_code == 201
     g = gate(api, agent, 2)
     assert g["state"] == "needs_review"
     assert "v2" in g["review_reason"]
-    assert all("Prompt version v2" in i["evidence"] for i in g["checklist"])
+    assert all(i["met"] for i in g["checklist"])
+    assert g["checklist"][0]["evidence"] == "Current version v2."
     assert api.get(url(agent)).json()["current_prompt"] == "v2"
 
 
@@ -903,12 +948,14 @@ def test_create_agent_token_refuses_bad_arguments_and_creates_nothing(
 
 
 def test_every_state_change_is_audited_and_the_chain_verifies(
-    api, as_approver, as_operator, agent, assessor
+    api, as_approver, as_operator, as_attester, agent, assessor
 ):
     submit_assessment(assessor, 4, 4, 4, 4)
-    api.patch(url(agent), {"tool_permissions": [{"tool": "crm", "access": "read"}]})
+    read = {"tool": "crm", "access": "read", "justification": "Look-ups"}
+    api.patch(url(agent), {"tool_permissions": [read]})
     go(api, as_approver, agent, 1)
-    api.patch(url(agent), {"tool_permissions": [{"tool": "crm", "access": "write"}]})
+    api.patch(url(agent), {"tool_permissions": [{**read, "access": "write"}]})
+    as_attester.patch(url(agent, "/gates/4/checklist"), {"tracing": {"met": True, "evidence": "x"}})
     decide(as_approver, agent, 1, "go", "Reviewed the write access.")
     prompt(api, agent, "v1")
     decide(as_approver, agent, 2, "no_go", "Wait.")

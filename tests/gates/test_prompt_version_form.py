@@ -11,7 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.actions import Action
 from audit.models import AuditEntry
-from gates.models import ChecklistItem, PromptVersion
+from gates.checklists import phase_definition
+from gates.models import PromptVersion
+from gates.selectors import agent_evidence
 from tests.helpers import make_agent
 
 pytestmark = pytest.mark.django_db
@@ -130,9 +132,8 @@ def test_a_passing_version_ships_becomes_current_and_the_page_says_so(client, ag
     assert version.rollback_target == "v0"
     agent.refresh_from_db()
     assert agent.current_prompt == version
-    assert all(ChecklistItem.objects.filter(gate__agent=agent, gate__phase=2).values_list(
-        "met", flat=True
-    ))  # fmt: skip
+    items = agent_evidence(agent=agent)
+    assert all(items[key].met for key in phase_definition(2).keys)
     entries = AuditEntry.objects.filter(action=Action.PROMPT_VERSION_POSTED)
     assert entries.count() == 1
     assert entries.get().after["ship"] is True

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from audit.actions import Action
 from audit.models import AuditEntry
 from gates.checklists import phase_definition
-from gates.models import Gate, PromptVersion
+from gates.models import PromptVersion
+from gates.selectors import agent_evidence
 from killswitch import services as killswitch_services
 from tests.helpers import make_agent
 
@@ -233,7 +234,7 @@ def test_a_suite_may_come_as_results_and_the_other_as_a_boolean(api, agent):
 # --- the audit entry and phase 2 -------------------------------------------------------------
 
 
-def test_one_audit_entry_names_the_items_it_met(api, agent):
+def test_one_audit_entry_and_the_version_meets_phase_2_with_its_counts(api, agent):
     before = AuditEntry.objects.count()
 
     post(api, agent)
@@ -241,19 +242,21 @@ def test_one_audit_entry_names_the_items_it_met(api, agent):
     entries = AuditEntry.objects.order_by("id")[before:]
     assert [e.action for e in entries] == [Action.PROMPT_VERSION_POSTED]
     after = entries[0].after
-    assert after["items_met"] == list(phase_definition(2).keys)
     assert after["delta_source"] == "first_version"
     assert after["counts"] == {"regression": "4/4 passed", "adversarial": "3/3 passed"}
-    gate = Gate.objects.get(agent=agent, phase=2)
-    assert all(item.met for item in gate.items.all())
+    items = agent_evidence(agent=agent)
+    shipped = ["prompt_version_tagged", "regression_passed", "adversarial_passed"]
+    assert all(items[key].met for key in [*shipped, "delta_within_tolerance"])
+    assert items["regression_passed"].evidence.endswith("regression 4/4 passed.")
 
 
 def test_a_version_that_may_not_ship_meets_nothing(api, agent):
     post(api, agent, regression=results("regression-changed"))
 
     entry = AuditEntry.objects.filter(action=Action.PROMPT_VERSION_POSTED).get()
-    assert entry.after["items_met"] == []
-    assert not any(i.met for i in Gate.objects.get(agent=agent, phase=2).items.all())
+    assert entry.after["ship"] is False
+    items = agent_evidence(agent=agent)
+    assert not any(items[key].met for key in phase_definition(2).keys)
 
 
 # --- bad input: 400 naming the field, nothing saved ------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 
 from gates import services as gates_services
 from gates.models import Gate, GateDecision
+from overview import services as overview_services
 from tests.helpers import complete_checklist, go, make_agent, state_of
 
 # --------------------------------------------------------------------------- gates
@@ -49,26 +50,69 @@ def test_unknown_phase_is_404(viewer, agent, client_for, phase):
     assert client_for(viewer).get(f"/agents/{agent.pk}/gates/{phase}/").status_code == 404
 
 
-def test_assessor_saves_the_checklist(assessor, agent, client_for):
-    client = client_for(assessor)
-    data = {
-        "met_owner_assigned": "on",
-        "evidence_owner_assigned": "https://wiki/owners",
-        "met_boundaries_documented": "on",
-        "evidence_boundaries_documented": "",
-    }
+def test_the_checklist_is_computed_and_read_only_with_its_evidence(assessor, agent, client_for):
+    html = client_for(assessor).get(f"/agents/{agent.pk}/gates/1/").content.decode()
 
-    response = client.post(f"/agents/{agent.pk}/gates/1/checklist/", data, follow=True)
+    assert 'type="checkbox"' not in html
+    assert 'id="item-owner_assigned" data-met="true" data-source="derived"' in html
+    assert "Owned by sam, an active member." in html
+    assert "No escalation path is recorded." in html
+    assert "Checklist: 1 of 5 items met." in html
 
-    items = {i.key: i for i in Gate.objects.get(agent=agent, phase=1).items.all()}
-    assert items["owner_assigned"].met is True
-    assert items["owner_assigned"].evidence == "https://wiki/owners"
-    assert items["owner_assigned"].updated_by == assessor.user
-    assert items["boundaries_documented"].met is True
-    assert items["kill_switch_designed"].met is False
+
+def test_another_assessor_attests_tracing_on_the_page(agent, client_for, make_member, org):
+    attester = make_member(org, "assessor", username="ines")
+    client = client_for(attester)
+
+    response = client.post(
+        f"/agents/{agent.pk}/gates/4/checklist/",
+        {"key": "tracing", "action": "attest", "evidence": "https://traces.example/invoices"},
+        follow=True,
+    )
+
+    item = Gate.objects.get(agent=agent, phase=4).items.get(key="tracing")
+    assert (item.met, item.evidence, item.updated_by) == (
+        True,
+        "https://traces.example/invoices",
+        attester.user,
+    )
     html = response.content.decode()
-    assert "Checklist of phase 1 saved: 2 of 5 items met." in html
-    assert "Last changed by sam" in html
+    assert "attested: it counts for a go until telemetry shows it" in html
+    assert 'id="item-tracing" data-met="true" data-source="attested"' in html
+    assert "Withdraw the attestation" in html
+
+    client.post(f"/agents/{agent.pk}/gates/4/checklist/", {"key": "tracing", "action": "withdraw"})
+    assert not Gate.objects.get(agent=agent, phase=4).items.get(key="tracing").met
+
+
+def test_an_attestation_without_evidence_is_refused_on_the_page(
+    agent, client_for, make_member, org
+):
+    attester = make_member(org, "assessor", username="ines")
+
+    response = client_for(attester).post(
+        f"/agents/{agent.pk}/gates/4/checklist/",
+        {"key": "quality_threshold", "action": "attest", "evidence": "  "},
+    )
+
+    assert response.status_code == 400
+    assert "Give the evidence" in response.content.decode()
+    assert not Gate.objects.get(agent=agent, phase=4).items.filter(met=True).exists()
+
+
+def test_the_owner_is_not_offered_an_attestation_and_a_post_is_refused(assessor, agent, client_for):
+    client = client_for(assessor)  # sam owns the agent
+    html = client.get(f"/agents/{agent.pk}/gates/4/").content.decode()
+    assert "The agent&#x27;s owner may not attest its evidence" in html
+
+    response = client.post(
+        f"/agents/{agent.pk}/gates/4/checklist/",
+        {"key": "tracing", "action": "attest", "evidence": "https://traces.example"},
+    )
+
+    assert response.status_code == 400
+    assert "may not attest" in response.content.decode()
+    assert not Gate.objects.get(agent=agent, phase=4).items.filter(met=True).exists()
 
 
 def test_viewer_and_approver_may_not_fill_the_checklist(viewer, approver, agent, client_for):
@@ -115,7 +159,7 @@ def test_a_no_go_lists_the_unmet_items(approver, agent, client_for):
 
     decision = GateDecision.objects.get()
     assert decision.decision == "no_go"
-    assert len(decision.unmet_items) == 5
+    assert len(decision.unmet_items) == 4  # the owner is named: only that item is met
     assert state_of(agent, 1) == "no_go"
     html = response.content.decode()
     assert "Unmet items recorded with it" in html
@@ -193,14 +237,12 @@ def test_operator_may_not_decide(operator, agent, client_for):
 
 def test_needs_review_shows_its_reason_on_the_gate_page(assessor, approver, agent, client_for):
     go(agent, 1, assessor, approver)
-    gates_services.checklist_update(
-        agent=agent,
-        phase=1,
-        membership=assessor,
-        changes={"owner_assigned": {"evidence": "new owner list"}},
-    )
+    overview_services.agent_update(agent=agent, membership=assessor, data={"escalation_paths": []})
 
     html = client_for(approver).get(f"/agents/{agent.pk}/gates/1/").content.decode()
 
     assert 'id="needs-review"' in html
-    assert "its checklist changed (Named owner assigned)" in html
+    assert (
+        "what it approved is no longer in place: Every failure state mapped to a named "
+        "escalation owner (No escalation path is recorded)"
+    ) in html

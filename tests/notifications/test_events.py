@@ -14,9 +14,10 @@ from killswitch.models import Suspension
 from notifications import events
 from notifications.kinds import Kind
 from notifications.models import Notification
+from overview import services as overview_services
 from reports import services as reports_services
 from tests.factories import AgentFactory, ReportFactory
-from tests.helpers import complete_checklist, go
+from tests.helpers import complete_checklist, go, provide_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,17 @@ def commit(django_capture_on_commit_callbacks):
             return change(*args, **kwargs)
 
     return run
+
+
+def finish_phase_one(agent, assessor):
+    """Phase 1's evidence, its escalation path last, through the service (an audited write)."""
+    provide_evidence(agent, 1)
+    agent.escalation_paths.all().delete()
+    overview_services.agent_update(
+        agent=agent,
+        membership=assessor,
+        data={"escalation_paths": [{"failure_state": "Stuck", "owner": "sam"}]},
+    )
 
 
 def told(**filters) -> dict[str, str]:
@@ -133,8 +145,8 @@ def test_a_gate_whose_items_are_all_met_waits_for_the_approvers_but_not_the_owne
     oscar = make_member(org, "approver", username="oscar")
     agent = AgentFactory.register(assessor, owner=oscar, name="Quote bot")
 
-    # when the assessor meets every item of phase 1
-    commit(complete_checklist, agent, 1, assessor)
+    # when the assessor records the last of phase 1's evidence
+    commit(finish_phase_one, agent, assessor)
 
     # then april may decide and is told; oscar owns it and is not
     assert told() == {"april": Kind.GATE_WAITING}
@@ -143,29 +155,27 @@ def test_a_gate_whose_items_are_all_met_waits_for_the_approvers_but_not_the_owne
     assert notification.text == "Phase 1 of Quote bot waits for your decision: every item is met."
 
 
-def test_a_gate_with_items_left_or_only_evidence_changed_waits_for_no_one(
+def test_a_gate_with_items_left_waits_for_no_one_and_is_told_once(
     agent, everyone, commit, assessor
 ):
-    keys = ["owner_assigned", "boundaries_documented"]
     commit(
-        gates_services.checklist_update,
+        overview_services.agent_update,
         agent=agent,
-        phase=1,
         membership=assessor,
-        changes={k: {"met": True} for k in keys},
+        data={"decision_boundaries": [{"decision": "Refunds", "mode": "alone"}]},
     )
-    assert told() == {}
+    assert told() == {}  # phase 1 still lacks most of its evidence
 
-    complete_checklist(agent, 1, assessor)  # all met, outside the capture: not announced
+    commit(finish_phase_one, agent, assessor)
+    assert told() == {"april": Kind.GATE_WAITING}
     commit(
-        gates_services.checklist_update,
+        overview_services.agent_update,
         agent=agent,
-        phase=1,
         membership=assessor,
-        changes={"owner_assigned": {"evidence": "a better link"}},
+        data={"purpose": "Refunds under 60 EUR"},
     )
 
-    assert told() == {}
+    assert Notification.objects.filter(kind=Kind.GATE_WAITING).count() == 1  # not again
 
 
 def test_a_go_makes_the_next_phase_wait_when_its_items_are_met(
@@ -196,11 +206,10 @@ def test_a_gate_sent_to_review_tells_the_approvers_and_the_owner(
     go(agent, 1, assessor, approver)
 
     commit(
-        gates_services.checklist_update,
+        overview_services.agent_update,
         agent=agent,
-        phase=1,
         membership=assessor,
-        changes={"owner_assigned": {"met": False}},
+        data={"escalation_paths": []},
     )
 
     assert told() == {"april": Kind.GATE_NEEDS_REVIEW, "olga": Kind.GATE_NEEDS_REVIEW}
@@ -255,7 +264,7 @@ def test_the_queries_of_an_event_do_not_grow_with_the_members(
     def announce_phase_one(name):
         agent = AgentFactory.register(assessor, name=name)
         with django_capture_on_commit_callbacks() as callbacks:
-            complete_checklist(agent, 1, assessor)
+            finish_phase_one(agent, assessor)
         return callbacks
 
     few = announce_phase_one("First")

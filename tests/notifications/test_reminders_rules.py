@@ -166,6 +166,22 @@ def test_a_budget_is_due_past_its_alert_fraction_and_changes_past_the_whole(spen
         assert due.fingerprint == f"{level}:100.00"
 
 
+@pytest.mark.parametrize(
+    ("alert", "spent", "level"),
+    [(0.9, 85, None), (0.9, 90.5, "alert"), (0.5, 60, "alert"), (False, 99, None)],
+)
+def test_an_agent_with_its_own_budget_alert_uses_it_and_none_when_off(alert, spent, level):
+    costs = [CostFact(3, date(2026, 6, 1), date(2026, 6, 10), spent)]
+
+    due = reminders.budget_alert(
+        agent(monthly_budget=100.0, budget_alert=alert), costs, NOW.date(), 0.8
+    )
+
+    assert (due.data["level"] if due else None) == level
+    if due:
+        assert due.data["fraction"] == alert
+
+
 def test_no_budget_no_reminder_and_other_agents_costs_do_not_count():
     costs = [CostFact(9, date(2026, 6, 1), date(2026, 6, 10), 1000.0)]
 

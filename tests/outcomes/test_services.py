@@ -21,7 +21,7 @@ from core import tasks as core_tasks
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.tasks import send_email
 from gates import services as gates_services
-from gates.checklists import PHASES, phase_definition
+from gates.checklists import PHASES
 from gates.models import Gate
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
@@ -30,7 +30,7 @@ from outcomes import services as ms
 from outcomes.models import AgentThresholds, HorizonDecision, MetricSnapshot
 from overview import services as overview_services
 from tests.conftest import scores_of
-from tests.helpers import worker_callbacks
+from tests.helpers import provide_evidence, worker_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -131,14 +131,9 @@ def submit_assessment(assessor, values=(4, 4, 4, 4)):
     return assessment_services.assessment_submit(assessment=assessment, membership=assessor)
 
 
-def meet(agent, phase, membership):
-    keys = phase_definition(phase).keys
-    return gates_services.checklist_update(
-        agent=agent,
-        phase=phase,
-        membership=membership,
-        changes={k: {"met": True, "evidence": f"https://wiki.example/{k}"} for k in keys},
-    )
+def meet(agent, phase, membership=None):
+    """The evidence of the phase's computed items (nothing is ticked by hand)."""
+    return provide_evidence(agent, phase)
 
 
 def decide(agent, phase, membership, decision="go"):

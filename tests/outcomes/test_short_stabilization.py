@@ -162,6 +162,12 @@ def threshold_form(**overrides) -> dict:
         "alert_policy_violations_max": "0",
         "alert_quality_min": "0.7",
         "alert_unregistered_tool_use": "on",
+        "alert_error_rate_on": "on",
+        "alert_escalation_on": "on",
+        "alert_completion_on": "on",
+        "alert_quality_on": "on",
+        "auto_suspend": "on",
+        "budget_alert_percent": "80",
         "stabilization_weeks": "8",
         "stabilization_reason": "",
     }

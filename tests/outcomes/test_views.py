@@ -19,13 +19,14 @@ from assessments import services as assessment_services
 from audit.models import AuditEntry
 from audit.services import audit_verify
 from gates import services as gates_services
-from gates.checklists import PHASES, phase_definition
+from gates.checklists import PHASES
 from gates.models import Gate
 from outcomes import metrics
 from outcomes import services as ms
 from outcomes.models import AgentThresholds, HorizonDecision, MetricSnapshot
 from overview import services as overview_services
 from tests.conftest import scores_of
+from tests.helpers import provide_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -115,12 +116,7 @@ def to_production(agent, assessor, approver):
     )
     assessment_services.assessment_submit(assessment=assessment, membership=assessor)
     for phase in PHASES:
-        gates_services.checklist_update(
-            agent=agent,
-            phase=phase,
-            membership=assessor,
-            changes={k: {"met": True, "evidence": "runbook"} for k in phase_definition(phase).keys},
-        )
+        provide_evidence(agent, phase)
         gates_services.gate_decide(
             agent=agent, phase=phase, membership=approver, decision="go", rationale="Reviewed."
         )
@@ -622,6 +618,12 @@ def threshold_form(**overrides) -> dict:
         "alert_policy_violations_max": "0",
         "alert_quality_min": "0.7",
         "alert_unregistered_tool_use": "on",  # a ticked box, as the page renders it
+        "alert_error_rate_on": "on",
+        "alert_escalation_on": "on",
+        "alert_completion_on": "on",
+        "alert_quality_on": "on",
+        "auto_suspend": "on",
+        "budget_alert_percent": "80",
         "stabilization_weeks": "8",
     }
     data.update(overrides)
@@ -703,6 +705,35 @@ def test_unchanged_thresholds_change_nothing(agent, admin, client_for):
 
     assert "Nothing changed in the thresholds." in messages_of(response)
     assert not AuditEntry.objects.filter(action="agent.thresholds_changed").exists()
+
+
+def test_an_admin_switches_automatic_suspension_off_and_phase_4_goes_to_review(
+    live, admin, client_for
+):
+    data = threshold_form()
+    del data["auto_suspend"]  # the box unticked
+    response = client_for(admin).post(
+        reverse("outcomes:thresholds", args=[live.pk]), data, follow=True
+    )
+
+    assert AgentThresholds.objects.get(agent=live).auto_suspend is False
+    gate = Gate.objects.get(agent=live, phase=4)
+    assert gate.state == "needs_review"
+    assert "Thresholds suspend the agent automatically" in gate.review_reason
+    assert "Saved the thresholds" in " ".join(messages_of(response))
+
+
+def test_an_empty_budget_alert_switches_it_off_and_a_bad_one_is_refused(agent, admin, client_for):
+    client = client_for(admin)
+    url = reverse("outcomes:thresholds", args=[agent.pk])
+
+    response = client.post(url, threshold_form(budget_alert_percent="150"))
+    assert response.status_code == 400
+    assert "from 1 to 100" in response.content.decode()
+    assert not AgentThresholds.objects.filter(agent=agent).exists()
+
+    client.post(url, threshold_form(budget_alert_percent=""))
+    assert AgentThresholds.objects.get(agent=agent).budget_alert_percent is None
 
 
 def test_changing_an_alert_threshold_sends_phase_4_at_go_to_needs_review(live, admin, client_for):

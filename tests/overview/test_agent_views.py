@@ -111,7 +111,6 @@ def test_agent_page_shows_records_gates_prompt_versions_and_timeline(
         "v1.2",
         "The adversarial suite did not pass.",
         "Phase 1: Go",
-        "Phase 1 checklist changed",
         "Kill switch",
         "Never drilled",
     ):
@@ -124,11 +123,8 @@ def test_agent_page_shows_records_gates_prompt_versions_and_timeline(
 
 def test_timeline_is_limited_and_offers_show_more(assessor, agent, client_for):
     for i in range(55):
-        gates_services.checklist_update(
-            agent=agent,
-            phase=1,
-            membership=assessor,
-            changes={"owner_assigned": {"evidence": f"note {i}"}},
+        overview_services.agent_update(
+            agent=agent, membership=assessor, data={"purpose": f"Sorts invoices, take {i}"}
         )
 
     client = client_for(assessor)
@@ -141,7 +137,7 @@ def test_timeline_is_limited_and_offers_show_more(assessor, agent, client_for):
     assert len(more.context["timeline"]) == 56
     assert more.context["timeline_more"] is False
     # newest first
-    assert "note 54" in " ".join(first.context["timeline"][0]["lines"])
+    assert "take 54" in " ".join(first.context["timeline"][0]["lines"])
 
 
 # --------------------------------------------------------------------------- edit records
@@ -284,10 +280,19 @@ def test_editing_a_governance_record_of_a_gate_at_go_shows_needs_review(
     page = client.get(f"/agents/{agent.pk}/edit/").content.decode()
     assert "Phase 1 is at go." in page
 
-    # when the assessor adds a tool permission
+    # when the assessor adds a tool permission, keeping the other records
     data = edit_data(
         agent,
-        tools=[{"tool": "Mailer", "access": "read", "justification": "notify"}],
+        boundaries=list(agent.decision_boundaries.values("decision", "mode")),
+        escalations=[
+            {"failure_state": p.failure_state, "owner": p.owner.username}
+            for p in agent.escalation_paths.all()
+        ],
+        tools=[
+            *agent.tool_permissions.values("tool", "access", "justification"),
+            {"tool": "Mailer", "access": "read", "justification": "notify"},
+        ],
+        initial=(2, 1, 1),
     )
     response = client.post(f"/agents/{agent.pk}/edit/", data, follow=True)
 

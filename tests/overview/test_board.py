@@ -13,7 +13,7 @@ from gates.models import ChecklistItem, Gate, GateDecision
 from killswitch import services as killswitch_services
 from killswitch.models import Suspension
 from overview import services as overview_services
-from tests.helpers import go, make_agent
+from tests.helpers import go, make_agent, send_to_review
 
 
 def names(response) -> list[str]:
@@ -60,12 +60,7 @@ def test_board_shows_every_agent_with_its_gate_states(viewer, fleet, client_for)
 
 
 def test_summary_counts_phases_suspended_and_review(viewer, assessor, fleet, client_for):
-    gates_services.checklist_update(
-        agent=fleet["alpha"],
-        phase=1,
-        membership=assessor,
-        changes={"owner_assigned": {"evidence": "changed"}},
-    )  # phase 1 of Alpha now needs review
+    send_to_review(fleet["alpha"], 1, assessor)  # phase 1 of Alpha now needs review
 
     summary = client_for(viewer).get("/agents/board/").context["summary"]
 
@@ -296,3 +291,27 @@ def test_board_shows_each_agents_latest_figures(org, assessor, viewer, client_fo
     assert "90% done" in page
     assert "6% esc." in page
     assert "2% err." in page  # the latest period (February), not the last posted
+
+
+def test_each_cell_says_how_many_items_are_met_and_whether_any_is_attested(
+    viewer, fleet, client_for, make_member, org
+):
+    attester = make_member(org, "assessor", username="ines")
+    gates_services.checklist_update(
+        agent=fleet["alpha"],
+        phase=4,
+        membership=attester,
+        changes={"tracing": {"met": True, "evidence": "https://traces.example/alpha"}},
+    )
+
+    response = client_for(viewer).get("/agents/board/")
+
+    rows = {row["agent"].name: row for row in response.context["rows"]}
+    alpha = rows["Alpha"]["cells"]
+    assert [c["items"]["met"] for c in alpha] == [5, 0, 0, 3]  # phase 4: defaults and tracing
+    assert [c["items"]["of"] for c in alpha] == [5, 5, 4, 4]
+    assert [c["items"]["attested"] for c in alpha] == [False, False, False, True]
+    assert not any(c["items"]["attested"] for c in rows["Bravo"]["cells"])
+    html = response.content.decode()
+    assert "3/4 met" in html
+    assert "Phase 4 of Alpha: Pending, 3 of 4 items met, some attested rather than observed" in html

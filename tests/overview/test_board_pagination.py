@@ -162,7 +162,8 @@ def test_rows_escape_names_and_show_decisions_badges_and_figures(
     # escaped as the Django templates escape (a quote is &#x27;, not markupsafe's &#39;)
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co&#x27;s" in html
     name = "&lt;b&gt;Bold&lt;/b&gt; &amp; co&#x27;s"
-    assert f'aria-label="Phase 1 of {name}: Go, last decided' in html
+    assert f'aria-label="Phase 1 of {name}: Go, ' in html
+    assert "items met, last decided" in html
     assert "by april" in html
     assert 'class="badge gate-badge gate-go text-bg-success"' in html
     assert 'class="badge gate-badge gate-pending text-bg-secondary">Pending</span>' in html

@@ -80,7 +80,7 @@ def test_the_summary_leads_with_the_bad_news_on_one_page(demo):
     assert "suspended automatically" in summary
     assert "HR policy assistant" in summary
     assert "Sales email drafter: phase 1 was sent back to review" in summary
-    assert "attested rather than observed" in summary
+    assert "none rests on an attestation alone" in summary
     # Savings said in words with the right direction, and the verdict's change.
     assert "82 % lower cost per case than people" in summary
     assert "First board pack" in summary

@@ -12,6 +12,7 @@ from gates import services as gates_services
 from killswitch import services as killswitch_services
 from notifications.signals import reminder_due
 from outcomes import services as outcome_services
+from overview import services as overview_services
 from tests.factories_webhooks import EndpointFactory
 from tests.helpers import complete_checklist
 from webhooks import events, rules
@@ -93,11 +94,8 @@ def test_gate_decisions_and_reviews(
         gates_services.gate_decide(
             agent=agent, phase=1, membership=approver, decision="go", rationale="All in place."
         )
-        gates_services.checklist_update(
-            agent=agent,
-            phase=1,
-            membership=assessor,
-            changes={"owner_assigned": {"met": True, "evidence": "changed runbook"}},
+        overview_services.agent_update(
+            agent=agent, membership=assessor, data={"escalation_paths": []}
         )
     (decided,) = sent("gate.decided")
     assert data_of(decided) | {"at": None} == {
@@ -115,7 +113,7 @@ def test_gate_decisions_and_reviews(
     (review,) = sent("gate.needs_review")
     assert data_of(review)["agent_name"] == agent.name
     assert data_of(review)["phase"] == 1
-    assert "checklist changed" in data_of(review)["why"]
+    assert data_of(review)["why"].startswith("No longer met: Every failure state mapped")
 
 
 def test_a_done_report(every_event, org, queued, django_capture_on_commit_callbacks):
