@@ -14,6 +14,7 @@ from accounts.models import ApiToken, Membership, Organization
 from assessments.models import Assessment
 from audit.models import AuditEntry
 from core.roles import Role
+from gates.models import GateDecision
 
 User = get_user_model()
 
@@ -156,15 +157,17 @@ def test_seed_demo_builds_members_per_role_and_an_improving_trend(db):
     submitted = list(
         Assessment.objects.filter(organization=demo, status="submitted").order_by("submitted_at")
     )
-    assert len(submitted) == 2
-    older, newer = submitted
+    assert len(submitted) == 3
+    baseline, pre_production, latest = submitted
     now = timezone.now()
-    assert older.verdict in {"not_ready", "blocked"}
-    assert newer.verdict == "ready"
-    assert abs((now - older.submitted_at) - timedelta(days=60)) < timedelta(days=1)
-    assert abs((now - newer.submitted_at) - timedelta(days=10)) < timedelta(days=1)
+    assert baseline.verdict in {"not_ready", "blocked"}
+    assert pre_production.verdict == latest.verdict == "ready"
+    first_go = GateDecision.objects.filter(gate__phase=4).order_by("decided_at").first()
+    assert baseline.submitted_at < pre_production.submitted_at < first_go.decided_at
+    assert first_go.decided_at - pre_production.submitted_at < timedelta(days=90)
+    assert abs((now - latest.submitted_at) - timedelta(days=10)) < timedelta(days=1)
     assert Assessment.objects.filter(organization=demo, status="draft").count() == 1
-    assert AuditEntry.objects.filter(organization=demo, action="assessment.submitted").count() == 2
+    assert AuditEntry.objects.filter(organization=demo, action="assessment.submitted").count() == 3
 
 
 # verify_audit_log -----------------------------------------------------------------------------
