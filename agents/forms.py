@@ -35,7 +35,7 @@ class MemberChoiceField(forms.ChoiceField):
         super().__init__(choices=BLANK + member_choices(members), **kwargs)
 
 
-class AgentForm(forms.Form):
+class AgentForm(ServiceErrorsMixin, forms.Form):
     """What registering an agent asks: name, purpose, business unit, named owner."""
 
     name = TextField(
@@ -52,9 +52,6 @@ class AgentForm(forms.Form):
         required=False,
         help_text="The business unit it serves; the gate board filters by it.",
     )
-
-    # Service error keys that belong to a field of this form.
-    ERROR_FIELDS = {"name": "name", "purpose": "purpose", "business_unit": "business_unit"}
 
     def __init__(self, *args, members, business_units=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,12 +72,6 @@ class AgentForm(forms.Form):
         return {
             key: self.cleaned_data[key] for key in ("name", "purpose", "business_unit", "owner")
         }
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            field = self.ERROR_FIELDS.get(key) or ("owner" if key == "owner" else None)
-            for message in messages:
-                self.add_error(field, message)
 
 
 GUARDRAIL_HELP = {
@@ -160,16 +151,9 @@ class AgentEditForm(AgentForm):
         data["guardrails"] = guardrails
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            if key.startswith("guardrails.") and key.removeprefix("guardrails.") in self.fields:
-                field = key.removeprefix("guardrails.")
-            elif key in self.fields:
-                field = key
-            else:
-                field = None
-            for message in messages:
-                self.add_error(field, message)
+    def service_error_field(self, key: str) -> str | None:
+        """ "guardrails.monthly_budget" goes beside the monthly budget field."""
+        return super().service_error_field(key.removeprefix("guardrails."))
 
 
 class DecisionBoundaryForm(forms.Form):

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from core.rules import Reason  # re-exported: the rooms' rules refuse with it
 
 PERMISSION_MAX_AGE = timedelta(days=90)
 # After an owner change, the previous owner and who changed it stay barred from deciding.
 SEPARATION_WINDOW = timedelta(days=90)
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    message: str
-    extra: dict = field(default_factory=dict)
 
 
 def non_negative_number_error(value: object) -> str | None:

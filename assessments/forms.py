@@ -7,7 +7,7 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 
-from core.forms import TextField
+from core.forms import ServiceErrorsMixin, TextField
 
 from . import scoring
 
@@ -28,7 +28,7 @@ class _RadioSelectWithDisabled(forms.RadioSelect):
         return option
 
 
-class NewAssessmentForm(forms.Form):
+class NewAssessmentForm(ServiceErrorsMixin, forms.Form):
     BLANK = "blank"
     COPY = "copy"
 
@@ -74,13 +74,6 @@ class NewAssessmentForm(forms.Form):
     @property
     def copy_from_last(self) -> bool:
         return self.cleaned_data.get("start") == self.COPY
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service's InvalidInput errors beside the fields they concern."""
-        for key, messages in errors.items():
-            field = self.ERROR_FIELDS.get(key)
-            for message in messages:
-                self.add_error(field, message)
 
 
 class Rubric(LayoutObject):

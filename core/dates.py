@@ -4,7 +4,7 @@ date and why. Pure: no Django."""
 
 import calendar
 import re
-from datetime import date
+from datetime import date, datetime
 
 ISO_SHAPE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 ISO_HINT = "Use an ISO date (YYYY-MM-DD)."
@@ -26,3 +26,15 @@ def parse_iso_date(text: str) -> tuple[date | None, str | None]:
             f"{text} is not a real date: {calendar.month_name[month]} {year} has {days} days."
         )
     return date(year, month, day), None
+
+
+def to_date(value: object) -> tuple[date | None, str | None]:
+    """A date given as a date or as ISO text (spaces around it ignored): (the date, None), or
+    (None, why not). The one reading of a typed date, for every room's validation."""
+    if isinstance(value, datetime):
+        return value.date(), None
+    if isinstance(value, date):
+        return value, None
+    if isinstance(value, str):
+        return parse_iso_date(value.strip())
+    return None, ISO_HINT

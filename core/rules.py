@@ -1,7 +1,19 @@
 """Core's pure rules: whether the workers have gone quiet, and the arithmetic of rate limits.
 Plain values in, plain values out: nothing from Django here."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule refuses something: a stable code for the API (409 reasons), a sentence for
+    people, and the figures it names. The one refusal shape of every room's rules."""
+
+    code: str
+    message: str
+    extra: dict = field(default_factory=dict)
+
 
 # The heartbeat runs every interval, but a beat can wait in the queue behind the tasks ahead
 # of it: with both children of a worker rendering reports (a render is stopped after 150 s),

@@ -3,7 +3,7 @@ names the field to `errors` instead of raising."""
 
 from datetime import date, datetime
 
-from .dates import ISO_HINT, parse_iso_date
+from .dates import to_date
 
 
 def clean_text(data: dict, key: str, field: str, errors: dict, *, required=False, max_length=None):
@@ -29,11 +29,7 @@ def clean_date(value, field: str, errors: dict, *, not_after: date | None = None
     """An ISO date or None (empty); with `not_after` (usually today), a later date is refused."""
     if value in (None, ""):
         return None
-    parsed, problem = None, ISO_HINT
-    if isinstance(value, date):
-        parsed = value
-    elif isinstance(value, str):
-        parsed, problem = parse_iso_date(value.strip())
+    parsed, problem = to_date(value)
     if parsed is None:
         errors[field] = [problem]
     elif not_after is not None and _day(parsed) > not_after:

@@ -7,7 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 
-from core.forms import TextField
+from core.forms import ServiceErrorsMixin, TextField
 
 from .evidence import ATTESTABLE
 
@@ -26,9 +26,11 @@ class _RadioSelectWithDisabled(forms.RadioSelect):
         return option
 
 
-class AttestationForm(forms.Form):
+class AttestationForm(ServiceErrorsMixin, forms.Form):
     """Attest an item that may be attested (tracing, the quality threshold), with the evidence
     of where it can be checked, or withdraw the attestation."""
+
+    ERRORS_TO = "evidence"
 
     key = forms.ChoiceField(choices=[(k, k) for k in sorted(ATTESTABLE)], widget=forms.HiddenInput)
     action = forms.ChoiceField(
@@ -49,13 +51,8 @@ class AttestationForm(forms.Form):
             return {data["key"]: {"met": False}}
         return {data["key"]: {"met": True, "evidence": data["evidence"]}}
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for messages in errors.values():
-            for message in messages:
-                self.add_error("evidence", message)
 
-
-class DecisionForm(forms.Form):
+class DecisionForm(ServiceErrorsMixin, forms.Form):
     """An approver's go / no-go, with the rationale and the gate version they saw."""
 
     decision = forms.ChoiceField(
@@ -84,11 +81,6 @@ class DecisionForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout("version", "decision", "rationale")
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
-
 
 RESULTS_MAX_BYTES = 20 * 1024 * 1024  # as the API route (docs/ci.md "Size")
 SUITES = {"regression": "Regression", "adversarial": "Adversarial"}
@@ -110,7 +102,7 @@ def _number(label, help_text, *, required=False, **kwargs):
     )
 
 
-class PromptVersionForm(forms.Form):
+class PromptVersionForm(ServiceErrorsMixin, forms.Form):
     """A prompt version recorded in the browser, for teams without CI: the same fields the API
     takes (docs/ci.md), each suite as passed / failed or as promptfoo's results file. The
     form only parses; `gates.services.prompt_version_post` validates and decides."""
@@ -229,17 +221,17 @@ class PromptVersionForm(forms.Form):
                 data[f"{suite}_passed"] = self.cleaned_data[suite] == "passed"
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+    def service_error_field(self, key: str) -> str | None:
         """The service names the API's keys: `regression_passed` is the suite's choice,
-        `regression` and `regression.results.stats...` its file (the place inside the file is
-        kept in the message)."""
-        for key, messages in errors.items():
-            head, _, path = key.partition(".")
-            if head in SUITES:
-                field = f"{head}_file"
-            elif head.endswith("_passed") and head.removesuffix("_passed") in SUITES:
-                field = head.removesuffix("_passed")
-            else:
-                field = head if head in self.fields else None
-            for message in messages:
-                self.add_error(field, f"{path}: {message}" if path else message)
+        `regression` and `regression.results.stats...` its file."""
+        head = key.partition(".")[0]
+        if head in SUITES:
+            return f"{head}_file"
+        if head.endswith("_passed") and head.removesuffix("_passed") in SUITES:
+            return head.removesuffix("_passed")
+        return head if head in self.fields else None
+
+    def service_error_message(self, key: str, message: str) -> str:
+        """The place inside a results file is kept in the message."""
+        path = key.partition(".")[2]
+        return f"{path}: {message}" if path else message

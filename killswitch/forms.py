@@ -3,11 +3,13 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from core.forms import TextField
+from core.forms import ServiceErrorsMixin, TextField
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ServiceErrorsMixin, forms.Form):
     """The reason for suspending or resuming an agent (required, kept in the audit log)."""
+
+    ERROR_FIELDS = {"reason": "reason"}
 
     reason = TextField(
         max_length=2000,
@@ -21,11 +23,6 @@ class ReasonForm(forms.Form):
         self.fields["reason"].help_text = help_text
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error("reason" if key == "reason" else None, message)
 
 
 class AgentTokenForm(forms.Form):

@@ -242,7 +242,9 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
         return {name: self.cleaned_data.get(name) for name in metrics.ALL_FIELDS}
 
 
-class UploadForm(forms.Form):
+class UploadForm(ServiceErrorsMixin, forms.Form):
+    ERRORS_TO = "file"
+
     file = forms.FileField(
         label="CSV file",
         help_text="A .csv file of at most 2 MB, UTF-8 (with or without BOM), separated by "
@@ -281,17 +283,14 @@ class UploadForm(forms.Form):
             raise forms.ValidationError("The file is not a text CSV file.")
         return text
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for messages in errors.values():
-            for message in messages:
-                self.add_error("file", message)
-
 
 class ConfirmUploadForm(forms.Form):
     token = TextField(widget=forms.HiddenInput, max_length=64)
 
 
-class AdvanceForm(forms.Form):
+class AdvanceForm(ServiceErrorsMixin, forms.Form):
+    ERROR_FIELDS = {"rationale": "rationale"}
+
     rationale = TextField(
         label="Rationale",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -311,8 +310,3 @@ class AdvanceForm(forms.Form):
         if not text:
             raise forms.ValidationError("Write the rationale for this advance.")
         return text
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error("rationale" if key == "rationale" else None, message)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from core.dates import ISO_HINT, parse_iso_date
+from core.dates import ISO_HINT, to_date
+from core.rules import Reason  # re-exported: the rooms' rules refuse with it
 
 MAX_NUMBER = 10**12
 EARLIEST_PERIOD_START = date(2000, 1, 1)
@@ -63,13 +64,6 @@ class Breach:
     message: str
 
 
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    message: str
-    extra: dict = field(default_factory=dict)
-
-
 # --- validation -------------------------------------------------------------------------------
 
 
@@ -87,30 +81,13 @@ def _number_error(value: object, *, integer: bool = False) -> str | None:
     return None
 
 
-def _date(value: object) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _date_problem(value: object) -> str:
-    """Why a period date is refused: not ISO, or not a real date (2026-09-31)."""
-    if not isinstance(value, str):
-        return ISO_HINT
-    return parse_iso_date(value)[1] or ISO_HINT
-
-
 def _field_value(name: str, value: Any) -> tuple[object, str | None]:
     """One snapshot field, cleaned by its kind: (value, None) or (None, the problem). `value`
     is anything decoded from JSON or CSV: the number checks come before any arithmetic."""
     if name in ("period_start", "period_end"):
-        parsed = _date(value)
-        return (parsed, None) if parsed is not None else (None, _date_problem(value))
+        if isinstance(value, datetime):  # a moment is not a period's day
+            return None, ISO_HINT
+        return to_date(value)
     integer = name in COUNT_FIELDS or name in OPTIONAL_COUNT_FIELDS
     error = _number_error(value, integer=integer)
     fraction = name in FRACTION_FIELDS or name in OPTIONAL_FRACTION_FIELDS

@@ -284,10 +284,8 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
             data[REASON] = self.cleaned_data[REASON].strip()
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            field = key if key in self.fields else None
-            for message in messages:
-                if key in self.PERCENT_FIELDS and "fraction" in message:
-                    message = "Enter a percentage from 0 to 100."
-                self.add_error(field, message)
+    def service_error_message(self, key: str, message: str) -> str:
+        """The service speaks of fractions; this form takes percentages."""
+        if key in self.PERCENT_FIELDS and "fraction" in message:
+            return "Enter a percentage from 0 to 100."
+        return message

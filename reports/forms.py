@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 
-from core.forms import TextField
+from core.forms import ServiceErrorsMixin, TextField
 
 from .snapshot import default_period
 
@@ -24,7 +24,7 @@ def _date_field(label: str, help_text: str) -> forms.DateField:
     )
 
 
-class ReportRequestForm(forms.Form):
+class ReportRequestForm(ServiceErrorsMixin, forms.Form):
     """Title and period of a new report. The form only parses; the period rules (order, not
     in the future) are the service's, and its errors are shown beside these fields."""
 
@@ -58,13 +58,6 @@ class ReportRequestForm(forms.Form):
                 Column("period_end", css_class="col-sm-6"),
             ),
         )
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service's InvalidInput errors beside the fields they concern."""
-        for key, messages in errors.items():
-            field = self.ERROR_FIELDS.get(key)
-            for message in messages:
-                self.add_error(field, message)
 
 
 class ReportVerifyForm(forms.Form):

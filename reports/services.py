@@ -10,7 +10,7 @@ retried from the same snapshot. A report that no worker finishes within REPORT_S
 
 import hashlib
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership
 from audit.actions import Action
 from audit.checkpoints import audit_checkpoint
 from audit.models import AuditCheckpoint
@@ -33,7 +34,7 @@ from .snapshot import build_snapshot, default_period
 logger = logging.getLogger(__name__)
 
 
-def _parse_date(value, field: str, errors: dict):
+def _parse_date(value: object, field: str, errors: dict) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, date):
@@ -47,7 +48,9 @@ def _parse_date(value, field: str, errors: dict):
     return None
 
 
-def validate_period(period_start, period_end, *, today: date) -> tuple[date, date]:
+def validate_period(
+    period_start: date | str | None, period_end: date | str | None, *, today: date
+) -> tuple[date, date]:
     errors: dict = {}
     start = _parse_date(period_start, "period_start", errors)
     end = _parse_date(period_end, "period_end", errors)
@@ -71,13 +74,19 @@ def _enqueue(report: Report) -> None:
     transaction.on_commit(lambda: render_report.delay(report.pk))
 
 
-def report_request_rate_key(membership) -> str:
+def report_request_rate_key(membership: Membership) -> str:
     """What a member's report requests count under (RATE_LIMIT_REPORTS, core.ratelimit)."""
     return f"membership:{membership.pk}"
 
 
 @transaction.atomic
-def report_request(*, membership, title=None, period_start=None, period_end=None) -> Report:
+def report_request(
+    *,
+    membership: Membership,
+    title: str | None = None,
+    period_start: date | str | None = None,
+    period_end: date | str | None = None,
+) -> Report:
     """Any member asks for a report: freeze the snapshot now, render in a worker later."""
     permissions.may_request_report(membership).require()
     now = timezone.now()
@@ -122,7 +131,7 @@ def report_request(*, membership, title=None, period_start=None, period_end=None
 
 
 @transaction.atomic
-def report_retry(*, report: Report, membership) -> Report:
+def report_retry(*, report: Report, membership: Membership) -> Report:
     permissions.may_request_report(membership).require()
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.status != Report.Status.FAILED:
@@ -264,7 +273,7 @@ def report_fail(*, report_id: int, error: str, attempt: int | None = None) -> bo
     return True
 
 
-def _mark_failed(report: Report, *, error: str, **audit_after) -> None:
+def _mark_failed(report: Report, *, error: str, **audit_after: object) -> None:
     """Inside the caller's transaction, with the report locked."""
     name = report_file_name(report)
     if default_storage.exists(name):
@@ -292,7 +301,7 @@ def report_stale_limit() -> timedelta:
 
 
 @transaction.atomic
-def report_fail_if_stale(*, report_id: int, now, limit: timedelta) -> bool:
+def report_fail_if_stale(*, report_id: int, now: datetime, limit: timedelta) -> bool:
     """Fail one report if it is still queued or running past `limit` (the rule:
     `rules.report_is_stale`), with a message that says to retry it."""
     report = Report.objects.select_for_update().filter(pk=report_id).first()
@@ -310,7 +319,7 @@ def report_fail_if_stale(*, report_id: int, now, limit: timedelta) -> bool:
     return True
 
 
-def reports_fail_stale(*, now=None, limit: timedelta | None = None) -> list[int]:
+def reports_fail_stale(*, now: datetime | None = None, limit: timedelta | None = None) -> list[int]:
     """Fail every report that no worker finished within the limit (REPORT_STALE_MINUTES), each
     in its own transaction with its audit entry; answers their ids. Idempotent: a failed
     report is no longer a candidate, and done reports never are."""
