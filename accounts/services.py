@@ -1,6 +1,10 @@
 """Writes for organizations, members and API tokens; each audited."""
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -63,7 +67,7 @@ def member_set_roles(
     roles: set[Role],
     password: str | None = None,
     email: str = "",
-    by=None,
+    by: User | None = None,
 ) -> Membership:
     """Create the user and membership when missing and set exactly these roles."""
     username = (username or "").strip()
@@ -103,7 +107,7 @@ def member_set_roles(
 
 @transaction.atomic
 def token_create(
-    *, membership: Membership, name: str = "API token", by=None
+    *, membership: Membership, name: str = "API token", by: User | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     raw, key_hash, prefix = ApiToken.generate()
@@ -121,7 +125,7 @@ def token_create(
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, by) -> ApiToken:
+def token_revoke(*, token: ApiToken, by: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -137,7 +141,7 @@ def token_revoke(*, token: ApiToken, by) -> ApiToken:
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, by=None) -> None:
+def member_remove(*, membership: Membership, by: User | None = None) -> None:
     """Remove a member from the organization: their membership and API tokens are deleted, so
     their sessions and tokens stop working there at once. What they own (agents, escalation
     paths) stays, shown as needing a new owner."""
@@ -161,7 +165,9 @@ def member_remove(*, membership: Membership, by=None) -> None:
 
 
 @transaction.atomic
-def member_set_active(*, membership: Membership, active: bool, by=None) -> Membership:
+def member_set_active(
+    *, membership: Membership, active: bool, by: User | None = None
+) -> Membership:
     """Deactivate a member (kept for history, no access) or reactivate them."""
     locked = (
         Membership.objects.select_for_update()
@@ -192,7 +198,7 @@ def member_set_active(*, membership: Membership, active: bool, by=None) -> Membe
 
 @transaction.atomic
 def invitation_create(
-    *, membership: Membership, email: str, roles: set[Role], link_for
+    *, membership: Membership, email: str, roles: set[Role], link_for: Callable[[str], str]
 ) -> Invitation:
     """Invite `email` to the admin's organization with these roles, and email them the link
     (`link_for(raw_token)` makes its absolute URL). The same happens whether or not the address
@@ -206,7 +212,7 @@ def invitation_create(
         key_hash=key_hash,
         invited_by=membership.user,
         created_at=now,
-        expires_at=now + timezone.timedelta(days=INVITATION_DAYS),
+        expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     audit_record(
         organization=membership.organization,
@@ -243,7 +249,7 @@ def _closed_reasons(invitation: Invitation) -> list[ConflictReason]:
 
 
 @transaction.atomic
-def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Membership | None:
+def invitation_respond(*, invitation: Invitation, user: User, accept: bool) -> Membership | None:
     """Accept (the user joins with the invitation's roles) or decline an open invitation."""
     locked = (
         Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
@@ -297,7 +303,9 @@ def invitation_respond(*, invitation: Invitation, user, accept: bool) -> Members
 
 
 @transaction.atomic
-def organization_settings_update(*, organization: Organization, membership, currency) -> bool:
+def organization_settings_update(
+    *, organization: Organization, membership: Membership, currency: object
+) -> bool:
     """An admin sets the organization's settings (today its currency, an ISO 4217 code);
     answers whether anything changed. One audit entry with the keys that changed."""
     permissions.may_change_organization_settings(membership, organization).require()
@@ -310,9 +318,10 @@ def organization_settings_update(*, organization: Organization, membership, curr
     if locked.currency == code:
         return False
     before = {"currency": locked.currency}
-    locked.currency = code
+    # is_currency accepted `code`, so it is a str (is_currency is not a TypeGuard).
+    locked.currency = code  # type: ignore[assignment]
     locked.save(update_fields=["currency"])
-    organization.currency = code
+    organization.currency = code  # type: ignore[assignment]
     audit_record(
         organization=locked,
         actor=membership.user,
@@ -327,7 +336,7 @@ def organization_settings_update(*, organization: Organization, membership, curr
 TOKEN_TOUCH_SECONDS = 60
 
 
-def token_touch(*, token: ApiToken, now) -> None:
+def token_touch(*, token: ApiToken, now: datetime) -> None:
     """Record that the token was used, at most once a minute (not audited: an observation)."""
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > TOKEN_TOUCH_SECONDS:

@@ -9,14 +9,16 @@ two are joined in one transaction by overview.services.
 """
 
 import unicodedata
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.models import Membership, Organization
 from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
@@ -41,7 +43,9 @@ GUARDRAIL_FIELDS = (
 )
 
 
-def _member_user(organization, username, field: str, errors: dict):
+def _member_user(
+    organization: Organization, username: object, field: str, errors: dict
+) -> User | None:
     if not isinstance(username, str) or not username.strip():
         errors[field] = ["Name a member of the organization (their username)."]
         return None
@@ -89,7 +93,7 @@ def _records_snapshot(agent: Agent) -> dict:
     }
 
 
-def _clean_list(data, field: str, errors: dict) -> list | None:
+def _clean_list(data: object, field: str, errors: dict) -> list | None:
     if data is None:
         return None
     if not isinstance(data, list):
@@ -98,7 +102,7 @@ def _clean_list(data, field: str, errors: dict) -> list | None:
     return data
 
 
-def _boundary_row(organization, row, field: str, errors: dict) -> dict | None:
+def _boundary_row(organization: Organization, row: object, field: str, errors: dict) -> dict | None:
     if not isinstance(row, dict):
         errors[field] = ["Send an object with decision and mode."]
         return None
@@ -111,7 +115,9 @@ def _boundary_row(organization, row, field: str, errors: dict) -> dict | None:
     return {"decision": decision, "mode": mode}
 
 
-def _escalation_row(organization, row, field: str, errors: dict) -> dict | None:
+def _escalation_row(
+    organization: Organization, row: object, field: str, errors: dict
+) -> dict | None:
     if not isinstance(row, dict):
         errors[field] = ["Send an object with failure_state and owner."]
         return None
@@ -122,7 +128,9 @@ def _escalation_row(organization, row, field: str, errors: dict) -> dict | None:
     return {"failure_state": failure, "owner": owner}
 
 
-def _permission_row(organization, row, field: str, errors: dict) -> dict | None:
+def _permission_row(
+    organization: Organization, row: object, field: str, errors: dict
+) -> dict | None:
     if not isinstance(row, dict):
         errors[field] = ["Send an object with tool, access and justification."]
         return None
@@ -151,7 +159,7 @@ LIST_ROWS = {
 }
 
 
-def _guardrail_value(key: str, value, field: str, errors: dict):
+def _guardrail_value(key: str, value: object, field: str, errors: dict) -> Decimal | int | None:
     """One guardrail limit, cleaned (None clears it); a refused one is named in `errors`."""
     if value is None:
         return None
@@ -174,7 +182,7 @@ def _guardrail_value(key: str, value, field: str, errors: dict):
     return None
 
 
-def _guardrails(guardrails, errors: dict) -> dict | None:
+def _guardrails(guardrails: object, errors: dict) -> dict | None:
     if not isinstance(guardrails, dict):
         errors["guardrails"] = ["Send an object of limits."]
         return None
@@ -188,7 +196,7 @@ def _guardrails(guardrails, errors: dict) -> dict | None:
     }
 
 
-def _validate_records(organization, data: dict, errors: dict) -> dict:
+def _validate_records(organization: Organization, data: dict, errors: dict) -> dict:
     """Validate whichever record fields are present; return clean values (a refused value is
     named in `errors`; the caller saves nothing then)."""
     clean: dict = {}
@@ -221,7 +229,7 @@ def _validate_records(organization, data: dict, errors: dict) -> dict:
 
 
 @transaction.atomic
-def agent_records_create(*, membership, data: dict) -> Agent:
+def agent_records_create(*, membership: Membership, data: dict) -> Agent:
     permissions.may_register_agent(membership).require()
     organization = membership.organization
     errors: dict = {}
@@ -278,7 +286,7 @@ def _apply_records(agent: Agent, clean: dict) -> None:
     if "tool_permissions" in clean:
         # Keep when each tool was first granted: the 90-day "never used / never reviewed"
         # flags count from it, so re-sending the same list must not reset it.
-        granted = {}
+        granted: dict[str, datetime] = {}
         for permission in agent.tool_permissions.all():
             granted.setdefault(permission.tool, permission.created_at)
         agent.tool_permissions.all().delete()
@@ -291,7 +299,7 @@ def _apply_records(agent: Agent, clean: dict) -> None:
 
 @transaction.atomic
 def agent_records_update(
-    *, agent: Agent, membership, data: dict, expected_version: int | None = None
+    *, agent: Agent, membership: Membership, data: dict, expected_version: int | None = None
 ) -> tuple[Agent, list[str]]:
     """Change any record fields (lists are replaced whole); answer the agent and the record
     keys that changed. The gates a change governs are reviewed by overview.services."""
@@ -389,7 +397,9 @@ def _check_version(agent: Agent, expected_version: int | None) -> None:
 
 
 @transaction.atomic
-def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessment):
+def risk_assessment_record(
+    *, agent: Agent, membership: Membership, scope: str, subject: str, assessment: str
+) -> RiskAssessment:
     permissions.may_record_risk_assessment(membership, agent).require()
     errors = {}
     if scope not in RiskAssessment.Scope.values:
@@ -418,7 +428,9 @@ def risk_assessment_record(*, agent: Agent, membership, scope, subject, assessme
 
 
 @transaction.atomic
-def tool_permission_decide(*, agent: Agent, membership, permission_id, action: str, note=None):
+def tool_permission_decide(
+    *, agent: Agent, membership: Membership, permission_id: int, action: str, note: object = None
+) -> tuple[ToolPermission, bool]:
     """Revoke a tool permission or mark it reviewed today (docs/rules.md §4's quarterly audit)
     with a note, kept in the audit entry. Answers the permission and whether it was revoked."""
     permissions.may_review_permissions(membership, agent).require()
@@ -461,7 +473,9 @@ def tool_permission_decide(*, agent: Agent, membership, permission_id, action: s
     return permission, False
 
 
-def tool_permission_observe_use(*, agent: Agent, used: dict, now=None) -> list[str]:
+def tool_permission_observe_use(
+    *, agent: Agent, used: dict, now: datetime | None = None
+) -> list[str]:
     """The runtime was seen using tools (OpenTelemetry `execute_tool` spans, telemetry/): each
     permission's `last_used` follows its latest use, `used` mapping a tool name to when. An
     observation, not an edit of the agent's records: no gate review and no audit entry. A time

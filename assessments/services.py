@@ -1,20 +1,23 @@
 """Writes of assessments: create, score, submit. Each runs in one transaction and is audited."""
 
+from typing import cast
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Membership
 from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
 
 from . import scoring
-from .models import Assessment, Score
+from .models import Assessment, Framework, Score
 from .selectors import assessment_latest_submitted, framework_default
 
 
-def _require_assessor(membership) -> None:
+def _require_assessor(membership: Membership) -> None:
     permissions.may_edit_assessment(membership).require()
 
 
@@ -33,7 +36,9 @@ def _not_submitted(assessment: Assessment) -> None:
 
 
 @transaction.atomic
-def assessment_create(*, membership, title: str, copy_from_last: bool = False) -> Assessment:
+def assessment_create(
+    *, membership: Membership, title: str, copy_from_last: bool = False
+) -> Assessment:
     _require_assessor(membership)
     title = (title or "").strip()
     if not title:
@@ -70,7 +75,7 @@ def assessment_create(*, membership, title: str, copy_from_last: bool = False) -
     return assessment
 
 
-def validate_scores(framework, scores) -> dict[str, int]:
+def validate_scores(framework: Framework, scores: object) -> dict[str, int]:
     """Check a mapping of criterion key to score; raise InvalidInput naming every bad one."""
     if not isinstance(scores, dict):
         raise InvalidInput({"scores": ["Send an object of criterion key to a score from 1 to 5."]})
@@ -94,7 +99,11 @@ def validate_scores(framework, scores) -> dict[str, int]:
 
 @transaction.atomic
 def assessment_set_scores(
-    *, assessment: Assessment, membership, scores, expected_version: int | None = None
+    *,
+    assessment: Assessment,
+    membership: Membership,
+    scores: object,
+    expected_version: int | None = None,
 ) -> Assessment:
     """Save some or all scores of a draft: all or nothing, refused on a stale version."""
     _require_assessor(membership)
@@ -136,7 +145,7 @@ def assessment_set_scores(
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, membership) -> Assessment:
+def assessment_submit(*, assessment: Assessment, membership: Membership) -> Assessment:
     _require_assessor(membership)
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _not_submitted(locked)
@@ -147,7 +156,8 @@ def assessment_submit(*, assessment: Assessment, membership) -> Assessment:
         raise InvalidInput(
             {f"scores.{key}": [f"Score “{by_key[key].name}” before submitting."] for key in missing}
         )
-    result = fresh.result
+    # Every criterion is scored (checked just above), so there is a result.
+    result = cast(scoring.Result, fresh.result)
     now = timezone.now()
     Assessment.objects.filter(pk=locked.pk).update(
         status=Assessment.Status.SUBMITTED,

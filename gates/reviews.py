@@ -2,10 +2,16 @@
 is no longer met (docs/rules.md §2, needs review and rechecks). gates.services writes the rest
 of the gates and re-exports these for its callers."""
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Organization
 from agents.models import Agent
 from audit.actions import Action
 from audit.services import audit_record
@@ -24,7 +30,9 @@ GOVERNANCE_PHASE = {
 }
 
 
-def gate_review(agent: Agent, phase: int, actor, why: str, items: list[str] | None = None) -> bool:
+def gate_review(
+    agent: Agent, phase: int, actor: User | None, why: str, items: list[str] | None = None
+) -> bool:
     """A gate at go whose checklist or governance fields changed, or whose computed items are
     no longer met (`items`), shows needs_review; answers whether it was at go (and so was
     sent). One audited step."""
@@ -57,12 +65,18 @@ def _unmet_why(states: list[evidence.ItemState], phase: int) -> str:
     )
 
 
-def gates_recheck(*, agents, actor=None, now=None) -> list[tuple[int, int, list[str]]]:
+def gates_recheck(
+    *,
+    agents: Iterable[Agent | int],
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> list[tuple[int, int, list[str]]]:
     """Send every gate at go of these agents whose computed items are no longer met to
     needs_review, naming the items, in one audited step each (docs/rules.md §2, rechecks).
     Called by the services that change an item's inputs, and by the scheduled recheck for
     what time alone changes. Answers (agent id, phase, keys) of each gate sent."""
-    ids = [getattr(a, "pk", a) for a in agents]
+    # An agent's pk, or the id itself.
+    ids = [cast(int, getattr(a, "pk", a)) for a in agents]
     at_go = list(
         Gate.objects.filter(agent_id__in=ids, state=Gate.State.GO).values_list("agent_id", "phase")
     )
@@ -86,7 +100,7 @@ def gates_recheck(*, agents, actor=None, now=None) -> list[tuple[int, int, list[
     return sent
 
 
-def gates_review_changes(*, agent: Agent, changed: list[str], actor) -> list[int]:
+def gates_review_changes(*, agent: Agent, changed: list[str], actor: User | None) -> list[int]:
     """Send each gate at go whose governance records are among `changed` to needs_review;
     answer the phases that were sent."""
     sent = []
@@ -100,14 +114,21 @@ def gates_review_changes(*, agent: Agent, changed: list[str], actor) -> list[int
 RECHECK_BATCH = 200
 
 
-def recheck_on_evidence_changed(sender, *, organization, agents=None, actor=None, **kwargs):
+def recheck_on_evidence_changed(
+    sender: object,
+    *,
+    organization: Organization,
+    agents: Iterable[Agent | int] | None = None,
+    actor: User | None = None,
+    **kwargs: object,
+) -> None:
     """A room below the gates changed what an item reads (core.signals.evidence_changed)."""
     if agents is None:
         agents = Agent.objects.filter(organization=organization).values_list("pk", flat=True)
     gates_recheck(agents=list(agents), actor=actor)
 
 
-def gates_recheck_all(*, now=None) -> int:
+def gates_recheck_all(*, now: datetime | None = None) -> int:
     """The scheduled recheck, for what time alone changes (7 days of spans, 30 days of quality
     scores, 90-day permission flags): every agent with a gate at go, in batches; answers how
     many gates it sent to review. Each batch commits on its own."""

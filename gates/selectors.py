@@ -1,9 +1,13 @@
 """Reads of agents with their gates, and of the gates themselves, always scoped to an
 organization. The readiness facts phase 4 needs come from assessments."""
 
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from datetime import datetime
+from typing import cast
+
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
+from accounts.models import Organization
 from accounts.selectors import active_member_user_ids
 from agents.models import Agent
 from assessments.selectors import assessment_latest_verdict
@@ -12,7 +16,7 @@ from . import rules
 from .models import ChecklistItem, Gate, GateDecision
 
 
-def _gates_with_latest_decision():
+def _gates_with_latest_decision() -> QuerySet[Gate]:
     latest = GateDecision.objects.filter(gate=OuterRef("pk")).order_by("-decided_at", "-id")
     return Gate.objects.order_by("phase").annotate(
         last_decision=Subquery(latest.values("decision")[:1]),
@@ -21,7 +25,7 @@ def _gates_with_latest_decision():
     )
 
 
-def agent_queryset(organization):
+def agent_queryset(organization: Organization) -> QuerySet[Agent]:
     return (
         Agent.objects.filter(organization=organization)
         .select_related("owner", "current_prompt")
@@ -40,14 +44,14 @@ AGENT_ORDERINGS = {
 
 
 def agents_filtered(
-    qs,
+    qs: QuerySet[Agent],
     *,
     business_unit: str = "",
     owner: str = "",
     state: str = "",
     suspended: str = "",
     order: str = "name",
-):
+) -> QuerySet[Agent]:
     """The board's filters and database order over a queryset of agents (the phase orders
     are sorted afterwards, in Python, by their callers)."""
     if business_unit:
@@ -63,7 +67,7 @@ def agents_filtered(
 
 def agent_list(
     *,
-    organization,
+    organization: Organization,
     business_unit: str = "",
     owner: str = "",
     state: str = "",
@@ -89,12 +93,12 @@ def _phase_rank(agent: Agent) -> int:
     return 5 if phase == rules.PRODUCTION else int(phase)
 
 
-def agent_page(*, organization, offset: int, limit: int) -> tuple[list[Agent], int]:
+def agent_page(*, organization: Organization, offset: int, limit: int) -> tuple[list[Agent], int]:
     qs = agent_queryset(organization).order_by("-created_at", "-id")
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def agent_get(*, organization, pk) -> Agent:
+def agent_get(*, organization: Organization, pk: int | str) -> Agent:
     """An agent of the organization with its records and its gates (404 for any other)."""
     try:
         pk = int(pk)
@@ -115,11 +119,12 @@ def agent_get(*, organization, pk) -> Agent:
     return agent
 
 
-def gate_states(agent: Agent) -> dict[int, str]:
-    return {gate.phase: gate.state for gate in agent.gates.all()}
+def gate_states(agent: Agent) -> dict[int, rules.GateState]:
+    # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
+    return {gate.phase: cast(rules.GateState, gate.state) for gate in agent.gates.all()}
 
 
-def agent_phase(agent: Agent):
+def agent_phase(agent: Agent) -> int | str:
     return rules.agent_phase(gate_states(agent))
 
 
@@ -157,11 +162,15 @@ def gates_detail(*, agent: Agent) -> list[Gate]:
     )
 
 
-def readiness_facts(*, organization) -> rules.ReadinessFacts | None:
+def readiness_facts(*, organization: Organization) -> rules.ReadinessFacts | None:
     latest = assessment_latest_verdict(organization=organization)
     if latest is None:
         return None
-    return rules.ReadinessFacts(latest.verdict, latest.total, latest.submitted_at)
+    # A submitted assessment has its time (a check constraint) and its total (frozen by
+    # assessment_submit); the columns are nullable for drafts.
+    return rules.ReadinessFacts(
+        latest.verdict, cast(int, latest.total), cast(datetime, latest.submitted_at)
+    )
 
 
 def people_facts(*, agent: Agent) -> rules.PeopleFacts:

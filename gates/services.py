@@ -6,11 +6,15 @@ Each service takes the acting membership, checks the role (Forbidden), validates
 rows in one transaction and writes the audit entry with before and after.
 """
 
+from datetime import datetime
+from typing import cast
+
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Membership
 from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action
@@ -50,12 +54,12 @@ def gates_open(*, agent: Agent) -> list[Gate]:
     return gates
 
 
-def _check_phase(phase) -> None:
+def _check_phase(phase: object) -> None:
     if phase not in PHASES:
         raise Http404("No such phase: use 1 to 4.")
 
 
-def _attestation_changes(phase: int, changes) -> tuple[dict, dict]:
+def _attestation_changes(phase: int, changes: object) -> tuple[dict, dict]:
     """The attestations sent to checklist_update, checked for shape: (clean, errors). Only
     tracing and the quality threshold may be attested; every other item is computed and
     refused by name."""
@@ -101,7 +105,7 @@ def _attest(item: ChecklistItem, value: dict, errors: dict) -> dict | None:
 
 
 @transaction.atomic
-def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
+def checklist_update(*, agent: Agent, phase: int, membership: Membership, changes: object) -> Gate:
     """Attest tracing or the quality threshold (met true, with a required evidence link or
     note) or withdraw an attestation (met false), for teams whose traces go elsewhere. Every
     other item is computed (gates/evidence.py) and refused by name; the agent's owner may not
@@ -113,7 +117,7 @@ def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
         raise InvalidInput(errors)
     gate = Gate.objects.select_for_update().get(agent=agent, phase=phase)
     items = {item.key: item for item in gate.items.all()}
-    new = {}
+    new: dict[str, dict | None] = {}
     for key, value in clean.items():
         item = items.get(key) or ChecklistItem(gate=gate, key=key)
         new[key] = _attest(item, value, errors)
@@ -127,7 +131,8 @@ def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
         item = items.get(key) or ChecklistItem(gate=gate, key=key)
         old = {"met": item.met, "evidence": item.evidence}
         if old != values:
-            item.met, item.evidence = values["met"], values["evidence"]
+            # A refused change (None) left an error, and errors were raised above.
+            item.met, item.evidence = values["met"], values["evidence"]  # type: ignore[index]
             item.updated_by, item.updated_at = membership.user, now
             item.save()
             before[key], after[key] = old, values
@@ -146,7 +151,13 @@ def checklist_update(*, agent: Agent, phase: int, membership, changes) -> Gate:
 
 
 def gate_go_reasons(
-    *, agent: Agent, phase: int, membership, now=None, states=None, facts=None
+    *,
+    agent: Agent,
+    phase: int,
+    membership: Membership,
+    now: datetime | None = None,
+    states: dict[str, evidence.ItemState] | None = None,
+    facts: evidence.EvidenceFacts | None = None,
 ) -> list[rules.Reason]:
     """Why a go on this gate would be refused for this member now (for pages and the API).
     The items are computed from the evidence (`facts` and `states`, read here when not given)."""
@@ -154,10 +165,12 @@ def gate_go_reasons(
     if facts is None or states is None:
         facts, states = agent_facts_and_items(agent=agent, now=now)
     definition = phase_definition(phase)
-    previous = (
+    # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
+    previous = cast(
+        rules.GateState | None,
         Gate.objects.filter(agent=agent, phase=phase - 1).values_list("state", flat=True).first()
         if phase > 1
-        else None
+        else None,
     )
     barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
     return rules.gate_go_reasons(
@@ -182,7 +195,13 @@ def gate_go_reasons(
 
 @transaction.atomic
 def gate_decide(
-    *, agent: Agent, phase: int, membership, decision, rationale, expected_version=None
+    *,
+    agent: Agent,
+    phase: int,
+    membership: Membership,
+    decision: str,
+    rationale: str,
+    expected_version: int | None = None,
 ) -> GateDecision:
     """Record a go or no-go, only on the gate version the decider saw. The first decision on a
     gate may come without a version (then the version read in this transaction); any later one
@@ -324,7 +343,9 @@ def _suite_input(data: dict, suite: str, errors: dict) -> promptfoo.SuiteResults
     return data[flag]
 
 
-def _delta(data: dict, current, regression) -> tuple[float, str, str]:
+def _delta(
+    data: dict, current: PromptVersion | None, regression: promptfoo.SuiteResults | bool | None
+) -> tuple[float, str, str]:
     """The delta used, how it was obtained (PromptVersion.DeltaSource) and the tag compared."""
     source = PromptVersion.DeltaSource
     if "delta" in data:
@@ -348,7 +369,7 @@ def _delta(data: dict, current, regression) -> tuple[float, str, str]:
 
 
 @transaction.atomic
-def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersion:
+def prompt_version_post(*, agent: Agent, membership: Membership, data: dict) -> PromptVersion:
     """The deployment gate a CI pipeline calls: record the version and say whether it ships.
     Each suite comes as a boolean or as promptfoo's results (gates/promptfoo.py); without a
     delta, it is computed against the current version's stored regression results."""
@@ -386,7 +407,9 @@ def prompt_version_post(*, agent: Agent, membership, data: dict) -> PromptVersio
                 )
             ],
         )
-    passed, stored, counts = {}, {}, {}
+    passed: dict[str, bool] = {}
+    stored: dict[str, dict | None] = {}
+    counts: dict[str, str | None] = {}
     for suite, value in suites.items():
         if isinstance(value, promptfoo.SuiteResults):
             passed[suite] = promptfoo.suite_passed(value, threshold)

@@ -6,6 +6,9 @@ core.permissions (Forbidden by role, Conflict by the owner rule), locks the agen
 rules (Conflict with every reason) and writes the audit entry.
 """
 
+from datetime import datetime
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -22,7 +25,7 @@ from core.mail import email_send_on_commit
 from .models import AgentToken, Suspension
 
 
-def _reason_text(reason, field="reason") -> str:
+def _reason_text(reason: object, field: str = "reason") -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput({field: ["Give a reason."]})
     if len(reason) > 2000:
@@ -30,7 +33,9 @@ def _reason_text(reason, field="reason") -> str:
     return reason.strip()
 
 
-def _suspend(agent: Agent, *, kind: str, reason: str, actor, details=None) -> Suspension:
+def _suspend(
+    agent: Agent, *, kind: str, reason: str, actor: User | None, details: dict | None = None
+) -> Suspension:
     """Stop the agent now (the caller holds the agent row lock)."""
     suspension = Suspension.objects.create(
         agent=agent, kind=kind, reason=reason, details=details, started_by=actor
@@ -59,7 +64,7 @@ def _already_suspended(agent: Agent) -> Conflict:
 
 
 @transaction.atomic
-def agent_suspend(*, agent: Agent, membership, reason) -> Suspension:
+def agent_suspend(*, agent: Agent, membership: Membership, reason: object) -> Suspension:
     permissions.may_suspend_agent(membership, agent).require()
     reason = _reason_text(reason)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -92,8 +97,14 @@ def agent_suspend_automatic(*, agent: Agent, reason: str, details: dict) -> Susp
 
 
 def _end_suspension(
-    agent: Agent, suspension: Suspension, *, actor, reason: str, action: Action, resume: bool = True
-):
+    agent: Agent,
+    suspension: Suspension,
+    *,
+    actor: User | None,
+    reason: str,
+    action: Action,
+    resume: bool = True,
+) -> None:
     now = timezone.now()
     suspension.ended_at = now
     suspension.ended_by = actor
@@ -116,7 +127,7 @@ def _end_suspension(
 
 
 @transaction.atomic
-def agent_resume(*, agent: Agent, membership, reason) -> Agent:
+def agent_resume(*, agent: Agent, membership: Membership, reason: object) -> Agent:
     permissions.may_resume_agent(membership, agent).require()
     reason = _reason_text(reason)
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -136,7 +147,7 @@ def agent_resume(*, agent: Agent, membership, reason) -> Agent:
 
 
 @transaction.atomic
-def drill_start(*, agent: Agent, membership) -> Suspension:
+def drill_start(*, agent: Agent, membership: Membership) -> Suspension:
     permissions.may_start_drill(membership, agent).require()
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     if locked.is_suspended:
@@ -150,7 +161,7 @@ def drill_start(*, agent: Agent, membership) -> Suspension:
 
 
 @transaction.atomic
-def drill_end(*, agent: Agent, drill: Suspension, membership) -> Suspension:
+def drill_end(*, agent: Agent, drill: Suspension, membership: Membership) -> Suspension:
     """The operator who started the drill, or an approver, ends it and the agent resumes; an
     approver barred by separation of duties (they own the agent, or did lately) may not."""
     if drill.agent_id != agent.pk or drill.kind != Suspension.Kind.DRILL:
@@ -186,7 +197,9 @@ def agent_status_read(*, agent: Agent) -> dict:
 
 
 @transaction.atomic
-def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token"):
+def agent_token_create(
+    *, agent: Agent, membership: Membership, name: str = "Runtime token"
+) -> tuple[AgentToken, str]:
     permissions.may_manage_agent_tokens(membership, agent).require()
     raw, key_hash, prefix = AgentToken.generate()
     token = AgentToken.objects.create(
@@ -206,7 +219,7 @@ def agent_token_create(*, agent: Agent, membership, name: str = "Runtime token")
     return token, raw
 
 
-def agent_token_touch(*, token: AgentToken, now) -> None:
+def agent_token_touch(*, token: AgentToken, now: datetime) -> None:
     """Record that the runtime token was used, at most once a minute (not audited)."""
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > 60:

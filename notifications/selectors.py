@@ -27,7 +27,7 @@ def notification_page(
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def notification_get(*, membership: Membership, pk) -> Notification:
+def notification_get(*, membership: Membership, pk: int | str) -> Notification:
     """One of the member's own notifications; anyone else's (or another organization's) is 404."""
     try:
         pk = int(pk)
@@ -115,7 +115,9 @@ def reminder_facts(*, organization: Organization, now: datetime) -> dict[str, An
     }
 
 
-def _budget_alert(agent) -> float | bool:
+# `agent` is an Agent of reminder_facts' queryset, with its has_thresholds and
+# budget_alert_percent annotations (which the Agent model does not declare).
+def _budget_alert(agent: Any) -> float | bool:
     """The agent's budget alert as a fraction; True for the default, False when off."""
     if not agent.has_thresholds:
         return True

@@ -10,14 +10,14 @@ preferences and each announced reminder do.
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 from audit.actions import Action
 from audit.services import audit_record
 from core.errors import InvalidInput
@@ -37,14 +37,14 @@ def absolute_url(path: str) -> str:
 
 def notifications_create(
     *,
-    organization,
+    organization: Organization,
     told: dict[int, kinds.Kind],
-    memberships: dict,
+    memberships: dict[int, Membership],
     text: str,
     url: str,
     object_type: str = "",
     object_id: str = "",
-    now=None,
+    now: datetime | None = None,
 ) -> list[Notification]:
     """Tell each member in `told` (membership id → kind) once: in the app always, and by email
     when their choice for the kind (or its default) says so and they have an address. One
@@ -75,7 +75,7 @@ def notifications_create(
     return Notification.objects.bulk_create(rows)
 
 
-def notification_read(*, notification: Notification, membership) -> Notification:
+def notification_read(*, notification: Notification, membership: Membership) -> Notification:
     """Mark one of the member's own notifications read (reading it twice changes nothing)."""
     if notification.recipient_id != membership.pk:
         raise InvalidInput({"notification": ["This notification is not yours."]})
@@ -87,7 +87,7 @@ def notification_read(*, notification: Notification, membership) -> Notification
     return notification
 
 
-def notifications_read_all(*, membership) -> int:
+def notifications_read_all(*, membership: Membership) -> int:
     """Mark every unread notification of the member read; answers how many."""
     return Notification.objects.filter(recipient=membership, read_at__isnull=True).update(
         read_at=timezone.now()
@@ -95,7 +95,7 @@ def notifications_read_all(*, membership) -> int:
 
 
 @transaction.atomic
-def preferences_set(*, membership, email: dict) -> list[str]:
+def preferences_set(*, membership: Membership, email: dict) -> list[str]:
     """Set which kinds also come by email (`email`: kind → true or false; kinds left out keep
     their setting). Answers the kinds that changed; notifications of a kind turned off that
     wait for the digest are not emailed."""
@@ -142,7 +142,7 @@ def digest_wait() -> timedelta:
     return timedelta(minutes=settings.NOTIFICATIONS_DIGEST_MINUTES)
 
 
-def digests_send(*, now=None) -> int:
+def digests_send(*, now: datetime | None = None) -> int:
     """Email every member whose oldest notification waiting for email has waited the digest
     time: everything waiting goes in one message. Answers how many messages were queued."""
     now = now or timezone.now()
@@ -156,7 +156,7 @@ def digests_send(*, now=None) -> int:
 
 
 @transaction.atomic
-def digest_send(*, recipient_id: int, now) -> bool:
+def digest_send(*, recipient_id: int, now: datetime) -> bool:
     """One member's digest: the waiting notifications are marked emailed in the transaction
     that queues the message (core.mail, on commit), so a second run sends nothing again."""
     waiting = Notification.objects.filter(
@@ -210,7 +210,9 @@ def _fingerprint(text: str) -> str:
 
 
 @transaction.atomic
-def reminders_announce(*, organization: Organization, now=None) -> list[reminders.Due]:
+def reminders_announce(
+    *, organization: Organization, now: datetime | None = None
+) -> list[reminders.Due]:
     """Announce the organization's due reminders that are new or changed since they were last
     announced: notify the members of each, write one audit entry each and, after commit,
     send `reminder_due` once each. An item no longer due is forgotten, so it is announced
@@ -277,7 +279,7 @@ def reminders_announce(*, organization: Organization, now=None) -> list[reminder
     return announced
 
 
-def _send_on_commit(organization, due: reminders.Due, url: str) -> None:
+def _send_on_commit(organization: Organization, due: reminders.Due, url: str) -> None:
     def send() -> None:
         # Every listener hears it even if another fails; a failure is the listener's, logged.
         answers = reminder_due.send_robust(
@@ -302,7 +304,7 @@ def _send_on_commit(organization, due: reminders.Due, url: str) -> None:
     transaction.on_commit(send)
 
 
-def reminders_announce_all(*, now=None) -> int:
+def reminders_announce_all(*, now: datetime | None = None) -> int:
     """Announce the reminders of every organization (the scheduled task); one organization
     that fails is logged and the others go on. Answers how many items were announced."""
     now = now or timezone.now()

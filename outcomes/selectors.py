@@ -2,9 +2,10 @@
 agent or a list of the organization's agents. Each read is a fixed number of queries, whatever
 the number of snapshots."""
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 
+from accounts.models import Organization
 from agents.models import Agent
 from gates.models import Gate
 
@@ -27,7 +28,7 @@ SERIES_FIELDS = (
 )
 
 
-def outcomes_agent_get(*, organization, pk) -> Agent:
+def outcomes_agent_get(*, organization: Organization, pk: int | str) -> Agent:
     """An agent of the organization as its outcomes page needs it (404 for any other), with
     `gate_state_map` (phase to state): two light queries. gates.selectors.agent_get also
     reads its records, prompt and each gate's latest decision, a third of this page's
@@ -39,11 +40,14 @@ def outcomes_agent_get(*, organization, pk) -> Agent:
     agent = Agent.objects.filter(organization=organization, pk=pk).first()
     if agent is None:
         raise Http404("No such agent.")
-    agent.gate_state_map = dict(Gate.objects.filter(agent=agent).values_list("phase", "state"))
+    # An attribute of this instance only, for the page (Agent declares no such field).
+    agent.gate_state_map = dict(  # type: ignore[attr-defined]
+        Gate.objects.filter(agent=agent).values_list("phase", "state")
+    )
     return agent
 
 
-def snapshot_queryset(*, agent: Agent):
+def snapshot_queryset(*, agent: Agent) -> QuerySet[MetricSnapshot]:
     """The agent's snapshots, newest period first (the latest is the first)."""
     return MetricSnapshot.objects.filter(agent=agent).order_by("-period_end", "-id")
 

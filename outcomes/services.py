@@ -4,11 +4,15 @@ the audit entry. A snapshot that crosses an alert threshold suspends the agent t
 killswitch.services; a change of alert thresholds sends phase 4 to review through
 gates.services."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership
 from agents.models import Agent
 from agents.selectors import separation_reason
 from audit.actions import Action
@@ -73,11 +77,11 @@ def thresholds_of(agent: Agent) -> metrics.Thresholds:
     return metrics.Thresholds(**{name: getattr(row, name) for name in THRESHOLD_FIELDS})
 
 
-def _check_metric_role(membership) -> None:
+def _check_metric_role(membership: Membership) -> None:
     permissions.may_post_metrics(membership).require()
 
 
-def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
+def _save_snapshot(agent: Agent, clean: dict, membership: Membership) -> dict:
     """Save one validated snapshot, check the alert thresholds, suspend on a breach."""
     figures = metrics.derived_figures(clean)
     thresholds = thresholds_of(agent)
@@ -119,7 +123,7 @@ def _save_snapshot(agent: Agent, clean: dict, membership) -> dict:
 
 
 @transaction.atomic
-def metric_snapshot_post(*, agent: Agent, membership, data) -> dict:
+def metric_snapshot_post(*, agent: Agent, membership: Membership, data: Mapping) -> dict:
     _check_metric_role(membership)
     clean, errors = metrics.validate_snapshot(data, today=timezone.now().date())
     if errors:
@@ -134,7 +138,7 @@ def metric_snapshot_post(*, agent: Agent, membership, data) -> dict:
     return _save_snapshot(locked, clean, membership)
 
 
-def _in_words(breach) -> str:
+def _in_words(breach: metrics.Breach) -> str:
     """A breach for people: fractions as percentages."""
     label = breach.threshold.replace("_", " ").capitalize()
     if breach.threshold in ("policy_violations", "calls_per_hour"):
@@ -152,7 +156,9 @@ def parse_csv(text: str) -> list[dict]:
     return csv_rows.parse_rows(text)
 
 
-def _row_overlaps(checked: list[tuple[dict, dict]], existing) -> dict[int, str]:
+def _row_overlaps(
+    checked: list[tuple[dict, dict]], existing: Sequence[metrics.Period]
+) -> dict[int, str]:
     """Rows (numbered from 1) whose period overlaps a stored snapshot or another row; a row
     whose period is itself refused (missing, reversed, after today, before 2000) is skipped."""
     periods = [
@@ -164,7 +170,9 @@ def _row_overlaps(checked: list[tuple[dict, dict]], existing) -> dict[int, str]:
     return {i + 1: m for i, m in metrics.period_overlaps(periods, existing).items()}
 
 
-def csv_preview(rows: list[dict], *, today, existing=()) -> list[dict]:
+def csv_preview(
+    rows: list[dict], *, today: date, existing: Sequence[metrics.Period] = ()
+) -> list[dict]:
     """Per row: the clean values, the derived figures and the errors (nothing saved). `existing`
     are the agent's stored periods (selectors.snapshot_periods), which no row may overlap."""
     checked = [metrics.validate_snapshot(row, today=today) for row in rows]
@@ -186,7 +194,9 @@ def csv_preview(rows: list[dict], *, today, existing=()) -> list[dict]:
 
 
 @transaction.atomic
-def metric_snapshots_import(*, agent: Agent, membership, rows: list[dict]) -> list[dict]:
+def metric_snapshots_import(
+    *, agent: Agent, membership: Membership, rows: list[dict]
+) -> list[dict]:
     """Save every row or none: any bad row refuses the whole file."""
     _check_metric_role(membership)
     errors = {}
@@ -208,7 +218,7 @@ def metric_snapshots_import(*, agent: Agent, membership, rows: list[dict]) -> li
 
 
 @transaction.atomic
-def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
+def thresholds_update(*, agent: Agent, membership: Membership, data: object) -> AgentThresholds:
     permissions.may_change_thresholds(membership, agent).require()
     if not isinstance(data, dict):
         raise InvalidInput({"__all__": ["Send an object of thresholds."]})
@@ -257,7 +267,8 @@ def thresholds_update(*, agent: Agent, membership, data) -> AgentThresholds:
     return row
 
 
-def _threshold_value(key: str, value):
+# `value` is whatever the JSON body held; each branch checks the type it accepts.
+def _threshold_value(key: str, value: Any) -> tuple[Any, str | None]:
     """One threshold sent to thresholds_update, cleaned: (value, None) or (None, the error)."""
     if key not in THRESHOLD_FIELDS:
         return None, f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}, {REASON}."
@@ -318,7 +329,7 @@ def _stabilization_reason(row: AgentThresholds, data: dict, clean: dict, errors:
     return reason or row.stabilization_reason
 
 
-def production_since(agent: Agent):
+def production_since(agent: Agent) -> datetime | None:
     """When phase 4 went to go for the current run in production: the first go on phase 4
     after its last no-go."""
     decisions = GateDecision.objects.filter(gate__agent=agent, gate__phase=4).order_by(
@@ -337,9 +348,12 @@ def latest_snapshot(agent: Agent) -> MetricSnapshot | None:
     return MetricSnapshot.objects.filter(agent=agent).order_by("-period_end", "-id").first()
 
 
-def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metrics.Reason]:
+def horizon_advance_reasons(
+    *, agent: Agent, membership: Membership, now: datetime | None = None
+) -> list[metrics.Reason]:
     now = now or timezone.now()
-    states = {g.phase: g.state for g in Gate.objects.filter(agent=agent)}
+    # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
+    states = {g.phase: cast(rules.GateState, g.state) for g in Gate.objects.filter(agent=agent)}
     latest = latest_snapshot(agent)
     values = latest.values() if latest else None
     barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
@@ -358,7 +372,7 @@ def horizon_advance_reasons(*, agent: Agent, membership, now=None) -> list[metri
 
 
 @transaction.atomic
-def horizon_advance(*, agent: Agent, membership, rationale) -> HorizonDecision:
+def horizon_advance(*, agent: Agent, membership: Membership, rationale: str) -> HorizonDecision:
     permissions.may_advance_horizon(membership, agent).require()
     if not isinstance(rationale, str) or not rationale.strip():
         raise InvalidInput({"rationale": ["Write the rationale for this advance."]})
@@ -374,9 +388,10 @@ def horizon_advance(*, agent: Agent, membership, rationale) -> HorizonDecision:
     decision = HorizonDecision.objects.create(
         agent=locked,
         from_horizon=locked.horizon,
-        to_horizon=target,
+        # No reason left means a next horizon and a latest snapshot (metrics.advance_reasons).
+        to_horizon=target,  # type: ignore[misc]
         rationale=rationale.strip(),
-        figures=metrics.derived_figures(latest.values()),
+        figures=metrics.derived_figures(latest.values()),  # type: ignore[union-attr]
         decided_by=membership.user,
     )
     Agent.objects.filter(pk=locked.pk).update(horizon=target, updated_at=timezone.now())

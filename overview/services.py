@@ -5,13 +5,14 @@ do their part; this module joins them, so that neither room imports the other's 
 
 from django.db import transaction
 
+from accounts.models import Membership
 from agents import services as registry
 from agents.models import Agent, ToolPermission
 from gates import services as gates
 
 
 @transaction.atomic
-def agent_create(*, membership, data: dict) -> Agent:
+def agent_create(*, membership: Membership, data: dict) -> Agent:
     """Register an agent with its records, and open its four gates."""
     agent = registry.agent_records_create(membership=membership, data=data)
     gates.gates_open(agent=agent)
@@ -20,7 +21,7 @@ def agent_create(*, membership, data: dict) -> Agent:
 
 @transaction.atomic
 def agent_update(
-    *, agent: Agent, membership, data: dict, expected_version: int | None = None
+    *, agent: Agent, membership: Membership, data: dict, expected_version: int | None = None
 ) -> Agent:
     """Change any record fields (lists are replaced whole). A change to a gate's governance
     records sends that gate, if at go, to needs_review."""
@@ -37,7 +38,12 @@ def agent_update(
 
 @transaction.atomic
 def tool_permission_review(
-    *, agent: Agent, membership, permission_id, action: str, note: str | None = None
+    *,
+    agent: Agent,
+    membership: Membership,
+    permission_id: int,
+    action: str,
+    note: str | None = None,
 ) -> ToolPermission | None:
     """Revoke a tool permission (phase 1, if at go, then needs review) or mark it reviewed
     today, with a note. Answers the reviewed permission, or None when it was revoked."""

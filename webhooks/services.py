@@ -8,6 +8,7 @@ send it twice at once, and a worker lost mid-send leaves it to the sweeper once 
 
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Membership
 from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
@@ -32,7 +34,7 @@ CLAIM_LEASE = timedelta(minutes=2)
 EARLY_SLACK = timedelta(seconds=2)
 
 
-def _require_admin(membership, what: str) -> None:
+def _require_admin(membership: Membership, what: str) -> None:
     permissions.may_manage_webhooks(membership, what).require()
 
 
@@ -40,7 +42,7 @@ def allowed_networks() -> list[rules.IPNetwork]:
     return rules.networks_parse(settings.WEBHOOK_ALLOWED_NETWORKS)
 
 
-def url_check(url) -> str | None:
+def url_check(url: str) -> str | None:
     return rules.url_problem(
         url,
         allow_loopback=settings.WEBHOOK_ALLOW_LOOPBACK,
@@ -48,7 +50,7 @@ def url_check(url) -> str | None:
     )
 
 
-def _clean(url, events, format_) -> tuple[str, list[str], str]:
+def _clean(url: str, events: Sequence[str], format_: str) -> tuple[str, list[str], str]:
     errors: dict[str, list[str]] = {}
     problem = url_check(url)
     if problem:
@@ -72,7 +74,9 @@ def _clean(url, events, format_) -> tuple[str, list[str], str]:
 
 
 @transaction.atomic
-def endpoint_create(*, membership, url, events, format="standard") -> tuple[Endpoint, str]:
+def endpoint_create(
+    *, membership: Membership, url: str, events: Sequence[str], format: str = "standard"
+) -> tuple[Endpoint, str]:
     """Register an endpoint; answers it and its signing secret (shown to the admin only now)."""
     _require_admin(membership, "register webhooks")
     url, events, format_ = _clean(url, events, format)
@@ -108,7 +112,7 @@ def endpoint_create(*, membership, url, events, format="standard") -> tuple[Endp
 
 
 @transaction.atomic
-def endpoint_delete(*, endpoint: Endpoint, membership) -> None:
+def endpoint_delete(*, endpoint: Endpoint, membership: Membership) -> None:
     """Delete an endpoint and its deliveries; a queued attempt then finds nothing to send."""
     _require_admin(membership, "delete webhooks")
     before = {
@@ -129,7 +133,7 @@ def endpoint_delete(*, endpoint: Endpoint, membership) -> None:
 
 
 @transaction.atomic
-def endpoint_test(*, endpoint: Endpoint, membership) -> Delivery:
+def endpoint_test(*, endpoint: Endpoint, membership: Membership) -> Delivery:
     """Queue a `webhook.test` event to this endpoint, whatever events it receives."""
     _require_admin(membership, "send test events")
     if not endpoint.active:
@@ -154,7 +158,7 @@ def endpoint_test(*, endpoint: Endpoint, membership) -> Delivery:
 
 
 @transaction.atomic
-def delivery_resend(*, delivery: Delivery, membership) -> Delivery:
+def delivery_resend(*, delivery: Delivery, membership: Membership) -> Delivery:
     """Send a delivery again now, with the same message id, restarting its retry schedule."""
     _require_admin(membership, "send deliveries again")
     endpoint = delivery.endpoint
@@ -194,7 +198,9 @@ def deliveries_create(
         return _deliveries_create(listening, event, occurred_at, data)
 
 
-def _deliveries_create(endpoints, event: str, occurred_at: datetime, data: dict):
+def _deliveries_create(
+    endpoints: list[Endpoint], event: str, occurred_at: datetime, data: dict
+) -> list[Delivery]:
     now = timezone.now()
     payload = rules.standard_payload(event, occurred_at, data)
     deliveries = Delivery.objects.bulk_create(
@@ -220,7 +226,7 @@ def _deliveries_create(endpoints, event: str, occurred_at: datetime, data: dict)
 def _enqueue(ids: list[int], countdown: int | None = None) -> None:
     from .tasks import deliver
 
-    def send():
+    def send() -> None:
         for pk in ids:
             try:
                 deliver.apply_async((pk,), countdown=countdown)
@@ -273,7 +279,7 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
 @transaction.atomic
 def _record(delivery: Delivery, outcome: transport.Outcome) -> Delivery:
     now = timezone.now()
-    fields = {
+    fields: dict[str, object] = {
         "last_status_code": outcome.status_code,
         "last_response_ms": outcome.elapsed_ms,
         "last_error": outcome.error,
