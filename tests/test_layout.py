@@ -119,3 +119,34 @@ def test_nothing_points_outside_the_repository():
     ]
 
     assert not offenders, f"point into docs/ instead: {offenders}"
+
+
+# Views, API handlers and tasks read through selectors and write through services: none of
+# them touches a model manager (issue "One way through every request").
+THIN_MODULES = [
+    p
+    for p in ALL_MODULES
+    if p.name in ("views.py", "tasks.py") or p.name.endswith("_views.py") or p.parent.name == "api"
+]
+
+
+def _manager_uses(tree: ast.Module) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager")
+    ]
+
+
+@pytest.mark.parametrize("path", THIN_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_views_api_handlers_and_tasks_never_touch_a_model_manager(path):
+    found = _manager_uses(ast.parse(path.read_text(encoding="utf-8")))
+
+    assert not found, f"{path.relative_to(ROOT)} lines {found}: read with a selector instead"
+
+
+def test_the_manager_check_would_catch_one():
+    tree = ast.parse("def view(request):\n    return Agent.objects.all()\n")
+
+    assert _manager_uses(tree) == [2]
+    assert len(THIN_MODULES) > 20

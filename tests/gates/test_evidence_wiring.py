@@ -549,3 +549,49 @@ def test_a_go_without_the_evidence_is_refused_naming_the_items(refund_bot, appro
     reason = next(r for r in error.value.reasons if r.code == "unmet_items")
     assert "boundaries_documented" in reason.extra["items"]
     assert DecisionBoundary.objects.filter(agent=refund_bot).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"regression_passed": False}, "regression_passed"),
+        ({"adversarial_passed": False}, "adversarial_passed"),
+        ({"delta": 0.2}, "delta_within_tolerance"),
+        ({"rollback_target": ""}, "rollback_plan"),
+    ],
+)
+def test_a_current_version_that_no_longer_holds_sends_phase_2_to_review(live, change, key):
+    # A version row the deployment gate never let ship (made current outside the service, as
+    # data restored from elsewhere would be): the recheck catches it.
+    version = PromptVersionFactory(agent=live, tag="v9", **change)
+    Agent.objects.filter(pk=live.pk).update(current_prompt=version)
+
+    gates_services.gates_recheck(agents=[live])
+
+    assert_sent(live, 2, key)
+
+
+def test_the_upgrade_drops_ticks_keeps_evidenced_attestations_and_reviews_gates_once(
+    refund_bot, approver
+):
+    import importlib
+
+    from django.apps import apps
+
+    upgrade = importlib.import_module("gates.migrations.0004_recheck_gates_at_go")
+    # given a gate at go on ticks alone (the old honour system), and phase 4's ticks
+    Gate.objects.filter(agent=refund_bot, phase=1).update(state=Gate.State.GO)
+    ChecklistItem.objects.filter(gate__agent=refund_bot).update(met=True)
+    ChecklistItem.objects.filter(gate__agent=refund_bot, key="tracing").update(
+        evidence="https://traces.example/refunds", updated_by=approver.user
+    )
+
+    upgrade.forwards(apps, None)
+
+    assert Gate.objects.get(agent=refund_bot, phase=1).state == Gate.State.NEEDS_REVIEW
+    met = set(ChecklistItem.objects.filter(met=True).values_list("key", flat=True))
+    assert met == {"tracing"}  # the one tick with evidence, now an attestation
+    assert agent_evidence(agent=refund_bot)["tracing"].source == "attested"
+    assert len(review_entries(refund_bot)) == 1
+    upgrade.forwards(apps, None)  # run again (the migration runs once): nothing new
+    assert len(review_entries(refund_bot)) == 1

@@ -181,3 +181,31 @@ def test_the_thresholds_form_shows_and_saves_the_switch(agent, admin, client_for
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert outcome_services.thresholds_of(agent).alert_unregistered_tool_use is False
+
+
+def test_automatic_suspension_switched_off_leaves_the_agent_running(
+    agent, runtime, exporter, admin
+):
+    outcome_services.thresholds_update(agent=agent, membership=admin, data={"auto_suspend": False})
+    runtime.run(tools=[("wire_transfer", False)])
+
+    response = exporter.post(runtime.protobuf())
+
+    assert response.status_code == 200
+    assert suspension_of(agent) is None
+    assert not Agent.objects.get(pk=agent.pk).is_suspended
+
+
+def test_a_tool_used_without_a_permission_sends_phase_1_at_go_to_review(
+    agent, runtime, exporter, to_production
+):
+    live = to_production(agent)
+    runtime.run(tools=[("crm", False), ("wire_transfer", False)])
+
+    exporter.post(runtime.protobuf())
+
+    gate = live.gates.get(phase=1)
+    assert gate.state == "needs_review"
+    assert "wire_transfer" in gate.review_reason
+    entry = AuditEntry.objects.filter(action=Action.GATE_NEEDS_REVIEW).get()
+    assert entry.after["items"] == ["least_privilege_justified"]
