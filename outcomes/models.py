@@ -21,6 +21,14 @@ THRESHOLD_FRACTIONS = (
     "alert_failed_tool_calls_max",
     "alert_quality_min",
 )
+# The on/off switches an admin may turn off (each unmeets the phase-4 item that reads it).
+THRESHOLD_SWITCHES = (
+    "alert_error_rate_on",
+    "alert_escalation_on",
+    "alert_completion_on",
+    "alert_quality_on",
+    "auto_suspend",
+)
 
 
 class AgentThresholds(models.Model):

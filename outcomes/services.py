@@ -27,7 +27,7 @@ from gates.services import gate_review, gates_recheck
 from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 
 from . import csv_rows, metrics, selectors
-from .models import AgentThresholds, HorizonDecision, MetricSnapshot
+from .models import THRESHOLD_SWITCHES, AgentThresholds, HorizonDecision, MetricSnapshot
 
 ALERT_FIELDS = (
     "alert_error_rate_max",
@@ -37,22 +37,9 @@ ALERT_FIELDS = (
     "alert_policy_violations_max",
     "alert_quality_min",
     "alert_unregistered_tool_use",
-    "alert_error_rate_on",
-    "alert_escalation_on",
-    "alert_completion_on",
-    "alert_quality_on",
-    "auto_suspend",
+    *THRESHOLD_SWITCHES,
 )
-SWITCHES = frozenset(
-    {
-        "alert_unregistered_tool_use",
-        "alert_error_rate_on",
-        "alert_escalation_on",
-        "alert_completion_on",
-        "alert_quality_on",
-        "auto_suspend",
-    }
-)
+SWITCHES = frozenset({"alert_unregistered_tool_use", *THRESHOLD_SWITCHES})
 
 
 THRESHOLD_FIELDS = (

@@ -13,16 +13,9 @@ from core.forms import ServiceErrorsMixin, TextField
 
 from . import metrics
 from .forms import PercentField, as_percent
-from .models import THRESHOLD_FRACTIONS, AgentThresholds
+from .models import THRESHOLD_FRACTIONS, THRESHOLD_SWITCHES, AgentThresholds
 
 USUAL_WEEKS = AgentThresholds.STABILIZATION_USUAL_WEEKS
-SWITCHES = (
-    "alert_error_rate_on",
-    "alert_escalation_on",
-    "alert_completion_on",
-    "alert_quality_on",
-    "auto_suspend",
-)
 REASON = "stabilization_reason"
 
 
@@ -169,7 +162,7 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
                 "alert_policy_violations_max",
                 "alert_quality_min",
                 "alert_unregistered_tool_use",
-                *SWITCHES,
+                *THRESHOLD_SWITCHES,
                 "budget_alert_percent",
                 "stabilization_weeks",
             )

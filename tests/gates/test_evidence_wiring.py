@@ -30,6 +30,7 @@ from tests.factories import (
     AgentTokenFactory,
     MetricSnapshotFactory,
     PromptVersionFactory,
+    SnapshotPayloadFactory,
 )
 from tests.factories_telemetry import TelemetryToolHourFactory
 from tests.helpers import provide_evidence
@@ -316,28 +317,28 @@ def test_alert_thresholds_unmet_when_an_admin_switches_one_off(live, admin, swit
     assert_sent(live, 4, "alert_thresholds")
 
 
+def post_a_week_of_errors(agent, member) -> dict:
+    """Last week's snapshot with a 30 % error rate (the alert is at 10 %)."""
+    end = timezone.now().date() - timedelta(days=1)
+    return outcome_services.metric_snapshot_post(
+        agent=agent,
+        membership=member,
+        data=SnapshotPayloadFactory(
+            period_start=(end - timedelta(days=6)).isoformat(),
+            period_end=end.isoformat(),
+            tasks=100,
+            tasks_completed=90,
+            escalations=5,
+            errors=30,
+        ),
+    )
+
+
 def test_auto_suspend_off_unmeets_its_item_and_a_breach_no_longer_suspends(live, admin, operator):
     outcome_services.thresholds_update(agent=live, membership=admin, data={"auto_suspend": False})
     assert not agent_evidence(agent=live)["auto_suspend"].met
     assert_sent(live, 4, "auto_suspend")
-    end = timezone.now().date() - timedelta(days=1)
-    result = outcome_services.metric_snapshot_post(
-        agent=live,
-        membership=operator,
-        data={
-            "period_start": (end - timedelta(days=6)).isoformat(),
-            "period_end": end.isoformat(),
-            "tasks": 100,
-            "tasks_completed": 90,
-            "escalations": 5,
-            "errors": 30,
-            "cost": 100,
-            "avg_cycle_time_s": 60,
-            "baseline_cost_per_case": 5,
-            "baseline_cycle_time_s": 600,
-            "baseline_error_rate": 0.03,
-        },
-    )
+    result = post_a_week_of_errors(live, operator)
     assert [b.threshold for b in result["breaches"]] == ["error_rate"]
     assert result["suspended"] is False
     assert Agent.objects.get(pk=live.pk).state == Agent.State.ACTIVE
@@ -347,24 +348,7 @@ def test_an_alert_switched_off_does_not_fire(live, admin, operator):
     outcome_services.thresholds_update(
         agent=live, membership=admin, data={"alert_error_rate_on": False}
     )
-    end = timezone.now().date() - timedelta(days=1)
-    result = outcome_services.metric_snapshot_post(
-        agent=live,
-        membership=operator,
-        data={
-            "period_start": (end - timedelta(days=6)).isoformat(),
-            "period_end": end.isoformat(),
-            "tasks": 100,
-            "tasks_completed": 90,
-            "escalations": 5,
-            "errors": 30,
-            "cost": 100,
-            "avg_cycle_time_s": 60,
-            "baseline_cost_per_case": 5,
-            "baseline_cycle_time_s": 600,
-            "baseline_error_rate": 0.03,
-        },
-    )
+    result = post_a_week_of_errors(live, operator)
     assert result["breaches"] == []
 
 
