@@ -150,6 +150,9 @@ def checklist_update(*, agent: Agent, phase: int, membership: Membership, change
     return gate
 
 
+_READ = object()  # "not given: read it here"
+
+
 def gate_go_reasons(
     *,
     agent: Agent,
@@ -158,20 +161,28 @@ def gate_go_reasons(
     now: datetime | None = None,
     states: dict[str, evidence.ItemState] | None = None,
     facts: evidence.EvidenceFacts | None = None,
+    previous_state: object = _READ,
+    readiness: object = _READ,
 ) -> list[rules.Reason]:
     """Why a go on this gate would be refused for this member now (for pages and the API).
-    The items are computed from the evidence (`facts` and `states`, read here when not given)."""
+    The items are computed from the evidence (`facts` and `states`), the previous gate's state
+    and the readiness facts are read here unless the caller read them already."""
     now = now or timezone.now()
     if facts is None or states is None:
         facts, states = agent_facts_and_items(agent=agent, now=now)
     definition = phase_definition(phase)
+    if previous_state is _READ:
+        previous_state = (
+            Gate.objects.filter(agent=agent, phase=phase - 1)
+            .values_list("state", flat=True)
+            .first()
+            if phase > 1
+            else None
+        )
+    if readiness is _READ:
+        readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
     # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
-    previous = cast(
-        rules.GateState | None,
-        Gate.objects.filter(agent=agent, phase=phase - 1).values_list("state", flat=True).first()
-        if phase > 1
-        else None,
-    )
+    previous = cast(rules.GateState | None, previous_state)
     barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
     return rules.gate_go_reasons(
         phase=phase,
@@ -179,7 +190,7 @@ def gate_go_reasons(
         item_labels={i.key: i.label for i in definition.items},
         items_met={key: states[key].met for key in definition.keys},
         previous_state=previous,
-        readiness=readiness_facts(organization=agent.organization) if phase == 4 else None,
+        readiness=cast(rules.ReadinessFacts | None, readiness),
         decider_is_owner=barred is not None,
         now=now,
         people=rules.PeopleFacts(
@@ -220,7 +231,12 @@ def gate_decide(
         errors["version"] = ["Must be a whole number."]
     if errors:
         raise InvalidInput(errors)
-    gate = Gate.objects.get(agent=agent, phase=phase)
+    # This gate and the one before it, in one read.
+    both = {g.phase: g for g in Gate.objects.filter(agent=agent, phase__in=(phase - 1, phase))}
+    if phase not in both:
+        raise Gate.DoesNotExist(f"{agent} has no gate for phase {phase}.")
+    gate = both[phase]
+    previous_state = both[phase - 1].state if phase > 1 and phase - 1 in both else None
     reasons = rules.decision_version_reasons(
         sent_version=expected_version, decided_before=gate.decisions.exists()
     )
@@ -229,9 +245,17 @@ def gate_decide(
     seen_version = expected_version if expected_version is not None else gate.version
     now = timezone.now()
     facts, states = agent_facts_and_items(agent=agent, now=now)
+    readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
     if decision == "go":
         reasons = gate_go_reasons(
-            agent=agent, phase=phase, membership=membership, now=now, states=states, facts=facts
+            agent=agent,
+            phase=phase,
+            membership=membership,
+            now=now,
+            states=states,
+            facts=facts,
+            previous_state=previous_state,
+            readiness=readiness,
         )
         if reasons:
             raise _conflict(f"Phase {phase} cannot go yet.", reasons)
@@ -261,7 +285,6 @@ def gate_decide(
     definition = phase_definition(phase)
     seen = phase_items(states, phase)
     unmet = [state.key for state in seen if not state.met]
-    readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
     record = GateDecision.objects.create(
         gate=gate,
         decision=decision,
