@@ -6,29 +6,17 @@ Plain values in, plain values out: no Django, no database.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from core.rules import Reason  # re-exported: the rooms' rules refuse with it
+# Re-exported: the rooms' rules refuse with Reason and check numbers with these.
+from core.rules import Reason as Reason
+from core.rules import non_negative_number_error as non_negative_number_error
 
 PERMISSION_MAX_AGE = timedelta(days=90)
 # After an owner change, the previous owner and who changed it stay barred from deciding.
 SEPARATION_WINDOW = timedelta(days=90)
-
-
-def non_negative_number_error(value: object) -> str | None:
-    """The message for a value that is not a finite, non-negative number (None if it is)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "Must be a number."
-    if isinstance(value, float) and not math.isfinite(value):
-        return "Must be a finite number."
-    if value < 0:
-        return "Must not be negative."
-    if value > 10**12:
-        return "Must be at most 10^12."
-    return None
 
 
 def permission_review_reasons(

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.inputs import message_of
 
 # Parameter names django-ninja puts in error locations; they are not field names.
 _LOCATION_PARTS = {"body", "query", "path", "header", "cookie", "form", "file", "payload"}
@@ -21,12 +22,7 @@ def validation_errors(errors: list[dict]) -> dict[str, list[str]]:
     for error in errors:
         loc = [str(p) for p in error.get("loc", ()) if str(p) not in _LOCATION_PARTS]
         field = ".".join(loc) or "__all__"
-        message = error.get("msg", "Invalid value.")
-        if error.get("type") == "missing":
-            message = "This field is required."
-        elif error.get("type") == "model_attributes_type" or error.get("type") == "dict_type":
-            message = "Send a JSON object here."
-        out.setdefault(field, []).append(message)
+        out.setdefault(field, []).append(message_of(error))
     return out
 
 

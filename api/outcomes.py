@@ -15,6 +15,7 @@ from core import permissions
 from outcomes import metrics
 from outcomes import selectors as outcomes_selectors
 from outcomes import services as outcome_services
+from outcomes.inputs import ThresholdsChange
 from outcomes.models import MetricSnapshot
 
 from .auth import MemberToken, member
@@ -195,10 +196,12 @@ def thresholds_get(request, agent_id: str):
 @router.patch(
     "/agents/{agent_id}/thresholds", response={200: ThresholdsOut, **WRITE_ERRORS}, auth=admin
 )
-def thresholds_patch(request, agent_id: str, payload: Body[dict[str, Any]]):
-    """Change any thresholds (admin). Fractions outside 0–1 are 400; changing an alert
-    threshold sends phase 4, if at go, to needs_review. Setting stabilization_weeks below 8
-    needs stabilization_reason (400 naming it otherwise)."""
+def thresholds_patch(request, agent_id: str, payload: Body[ThresholdsChange]):
+    """Change any thresholds (admin): only the fields sent change. The body is checked by
+    outcomes.inputs.ThresholdsChange (fractions 0–1, switches true or false, the budget alert
+    a whole percentage or null): 400 naming each bad field. Changing an alert threshold or
+    switch sends phase 4, if at go, to needs_review. Setting stabilization_weeks below 8 needs
+    stabilization_reason (400 naming it otherwise)."""
     agent = request.tenant_objects["agent_id"]
     outcome_services.thresholds_update(agent=agent, membership=request.auth, data=payload)
     return thresholds_out(agent)

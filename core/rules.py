@@ -1,6 +1,7 @@
 """Core's pure rules: whether the workers have gone quiet, and the arithmetic of rate limits.
 Plain values in, plain values out: nothing from Django here."""
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -98,3 +99,16 @@ def rate_verdict(*, count: int, limit: int, window: int, now: float) -> RateVerd
         retry_after=retry_after,
         window_start=start,
     )
+
+
+def non_negative_number_error(value: object) -> str | None:
+    """The message for a value that is not a finite, non-negative number (None if it is)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "Must be a number."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Must be a finite number."
+    if value < 0:
+        return "Must not be negative."
+    if value > 10**12:
+        return "Must be at most 10^12."
+    return None

@@ -7,7 +7,7 @@ gates.services."""
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,14 +19,14 @@ from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
-from core.text import text_problem
-from core.validation import clean_text
+from core.inputs import parse
 from gates import rules
 from gates.models import Gate, GateDecision
 from gates.services import gate_review, gates_recheck
 from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 
 from . import csv_rows, metrics, selectors
+from .inputs import ThresholdsChange
 from .models import THRESHOLD_SWITCHES, AgentThresholds, HorizonDecision, MetricSnapshot
 
 ALERT_FIELDS = (
@@ -39,7 +39,6 @@ ALERT_FIELDS = (
     "alert_unregistered_tool_use",
     *THRESHOLD_SWITCHES,
 )
-SWITCHES = frozenset({"alert_unregistered_tool_use", *THRESHOLD_SWITCHES})
 
 
 THRESHOLD_FIELDS = (
@@ -54,7 +53,6 @@ THRESHOLD_FIELDS = (
 
 
 REASON = "stabilization_reason"
-REASON_MAX = 1000
 
 
 def thresholds_of(agent: Agent) -> metrics.Thresholds:
@@ -205,26 +203,27 @@ def metric_snapshots_import(
 
 
 @transaction.atomic
-def thresholds_update(*, agent: Agent, membership: Membership, data: object) -> AgentThresholds:
+def thresholds_update(
+    *, agent: Agent, membership: Membership, data: ThresholdsChange | object
+) -> AgentThresholds:
+    """Change the thresholds sent. `data` is a ThresholdsChange the API already checked, or
+    anything else to check with it here (outcomes/inputs.py: one definition, checked once);
+    what needs the stored row (a fixed error mode needs its rate, a short stabilization its
+    reason) is checked against it."""
     permissions.may_change_thresholds(membership, agent).require()
-    if not isinstance(data, dict):
-        raise InvalidInput({"__all__": ["Send an object of thresholds."]})
+    change = (
+        data
+        if isinstance(data, ThresholdsChange)
+        else parse(ThresholdsChange, data, what="thresholds")
+    )
+    clean = change.changes()
     errors: dict = {}
-    clean: dict = {}
-    for key, value in data.items():
-        if key == REASON:
-            continue  # checked with the weeks it explains, below
-        value, error = _threshold_value(key, value)
-        if error:
-            errors[key] = [error]
-        else:
-            clean[key] = value
     row, _ = AgentThresholds.objects.select_for_update().get_or_create(agent=agent)
     mode = clean.get("advance_error_mode", row.advance_error_mode)
     fixed = clean.get("advance_error_max", row.advance_error_max)
     if mode == "fixed" and fixed is None:
         errors["advance_error_max"] = ["Give the fixed error-rate fraction (0 to 1)."]
-    reason = _stabilization_reason(row, data, clean, errors)
+    reason = _stabilization_reason(row, change, clean, errors)
     if errors:
         raise InvalidInput(errors)
     fields = (*THRESHOLD_FIELDS, REASON)
@@ -254,58 +253,25 @@ def thresholds_update(*, agent: Agent, membership: Membership, data: object) -> 
     return row
 
 
-# `value` is whatever the JSON body held; each branch checks the type it accepts.
-def _threshold_value(key: str, value: Any) -> tuple[Any, str | None]:
-    """One threshold sent to thresholds_update, cleaned: (value, None) or (None, the error)."""
-    if key not in THRESHOLD_FIELDS:
-        return None, f"Unknown threshold: use {', '.join(THRESHOLD_FIELDS)}, {REASON}."
-    if key == "advance_error_mode":
-        if value not in AgentThresholds.ErrorMode.values:
-            return None, "Choose baseline or fixed."
-        return value, None
-    if key == "budget_alert_percent":
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
-        ):
-            return None, "Must be a whole percentage from 1 to 100, or null for no alert."
-        return value, None
-    if key in SWITCHES:
-        return (value, None) if isinstance(value, bool) else (None, "Must be true or false.")
-    if key in ("stabilization_weeks", "alert_policy_violations_max"):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
-            return None, "Must be a whole number from 0 to 1000."
-        return value, None
-    if value is None and key == "advance_error_max":
-        return None, None
-    error = rules.non_negative_number_error(value)
-    if error is None and value > 1:
-        error = "Must be a fraction from 0 to 1."
-    return (None, error) if error else (float(value), None)
-
-
-def _stabilization_reason(row: AgentThresholds, data: dict, clean: dict, errors: dict) -> str:
+def _stabilization_reason(
+    row: AgentThresholds, change: ThresholdsChange, clean: dict, errors: dict
+) -> str:
     """The reason to store with the stabilization minimum (docs/short-stabilization.md):
-    required when the post sets a minimum below STABILIZATION_USUAL_WEEKS (a new value, or the
-    same one while none is recorded), refused with a usual minimum, which stores none."""
-    if "stabilization_weeks" in errors:
-        return row.stabilization_reason
+    required when the change sets a minimum below STABILIZATION_USUAL_WEEKS (a new value, or
+    the same one while none is recorded), refused with a usual minimum, which stores none."""
     weeks = clean.get("stabilization_weeks", row.stabilization_weeks)
     usual = AgentThresholds.STABILIZATION_USUAL_WEEKS
-    reason = clean_text(data, REASON, REASON, errors, max_length=REASON_MAX)
-    if reason is None or REASON in errors:
-        return row.stabilization_reason
-    problem = text_problem(reason)
-    if problem:
-        errors[REASON] = [problem]
-    elif weeks >= usual:
+    sent = REASON in change.model_fields_set
+    reason = change.stabilization_reason if sent else ""
+    if weeks >= usual:
         if reason:
             errors[REASON] = [
                 f"Only a stabilization minimum below {usual} weeks takes a reason; "
                 f"this one is {weeks}."
             ]
         return ""
-    elif not reason and (
-        REASON in data
+    if not reason and (
+        sent
         or weeks != row.stabilization_weeks
         or ("stabilization_weeks" in clean and not row.stabilization_reason)
     ):

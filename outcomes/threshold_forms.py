@@ -19,6 +19,24 @@ USUAL_WEEKS = AgentThresholds.STABILIZATION_USUAL_WEEKS
 REASON = "stabilization_reason"
 
 
+class FormPercentField(PercentField):
+    """A percentage decoded to a fraction, its bounds left to outcomes.inputs (checked once,
+    by the service); the browser is told them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=None, max_value=None, **kwargs)
+        self.widget.attrs.update({"min": 0, "max": 100})
+
+
+# What the page says, in its own units, when outcomes.inputs refuses a value.
+FORM_MESSAGES = {
+    "alert_quality_min": "Enter a score from 0 to 1, e.g. 0.7.",
+    "alert_policy_violations_max": "Enter a whole number from 0 to 1000.",
+    "stabilization_weeks": "Enter a whole number of weeks from 0 to 1000.",
+    "budget_alert_percent": "Enter a whole percentage from 1 to 100, or leave it empty.",
+}
+
+
 ERROR_MODE_CHOICES = [
     ("baseline", "The snapshot's human baseline error rate"),
     ("fixed", "A fixed error rate"),
@@ -28,11 +46,11 @@ ERROR_MODE_CHOICES = [
 class ThresholdsForm(ServiceErrorsMixin, forms.Form):
     """The agent's advance thresholds and alert limits; rates as percentages."""
 
-    advance_completion_min = PercentField(
+    advance_completion_min = FormPercentField(
         label="Task completion rate at least",
         help_text="Default 90%. An advance needs the latest snapshot at or above it.",
     )
-    advance_escalation_max = PercentField(
+    advance_escalation_max = FormPercentField(
         label="Escalation frequency at most",
         help_text="Default 10%. An advance needs the latest snapshot at or below it.",
     )
@@ -42,48 +60,37 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text="Default: the human baseline error rate of the same snapshot.",
     )
-    advance_error_max = PercentField(
+    advance_error_max = FormPercentField(
         label="Fixed error rate",
         required=False,
         help_text="Used only when the error threshold is a fixed rate.",
     )
-    alert_error_rate_max = PercentField(
+    alert_error_rate_max = FormPercentField(
         label="Error rate above",
         help_text="Default 10%.",
     )
-    alert_escalation_max = PercentField(
+    alert_escalation_max = FormPercentField(
         label="Escalation frequency above",
         help_text="Default 30%.",
     )
-    alert_completion_min = PercentField(
+    alert_completion_min = FormPercentField(
         label="Task completion rate below",
         help_text="Default 50%.",
     )
-    alert_failed_tool_calls_max = PercentField(
+    alert_failed_tool_calls_max = FormPercentField(
         label="Failed tool calls above",
         help_text="Default 5% of tasks; checked when a snapshot carries failed tool calls.",
     )
     alert_policy_violations_max = forms.IntegerField(
         label="Policy violations above",
-        min_value=0,
-        max_value=1000,
-        error_messages={
-            "min_value": "Enter a whole number from 0 to 1000.",
-            "max_value": "Enter a whole number from 0 to 1000.",
-            "invalid": "Enter a whole number from 0 to 1000.",
-        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": 1000}),
+        error_messages={"invalid": "Enter a whole number from 0 to 1000."},
         help_text="Default 0: any violation suspends the agent.",
     )
     alert_quality_min = forms.FloatField(
         label="Quality score below (0 to 1)",
-        min_value=0,
-        max_value=1,
-        error_messages={
-            "min_value": "Enter a score from 0 to 1.",
-            "max_value": "Enter a score from 0 to 1, e.g. 0.7.",
-            "invalid": "Enter a score from 0 to 1, e.g. 0.7.",
-        },
-        widget=forms.NumberInput(attrs={"step": "any"}),
+        error_messages={"invalid": "Enter a score from 0 to 1, e.g. 0.7."},
+        widget=forms.NumberInput(attrs={"step": "any", "min": 0, "max": 1}),
         help_text="Default 0.7; checked when a snapshot carries a quality score.",
     )
     alert_unregistered_tool_use = forms.BooleanField(
@@ -115,25 +122,15 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
     budget_alert_percent = forms.IntegerField(
         label="Warn at this share of the monthly budget",
         required=False,
-        min_value=1,
-        max_value=100,
-        error_messages={
-            "min_value": "Enter a whole percentage from 1 to 100, or leave it empty.",
-            "max_value": "Enter a whole percentage from 1 to 100, or leave it empty.",
-            "invalid": "Enter a whole percentage from 1 to 100, or leave it empty.",
-        },
+        widget=forms.NumberInput(attrs={"min": 1, "max": 100}),
+        error_messages={"invalid": "Enter a whole percentage from 1 to 100, or leave it empty."},
         help_text="Default 80%. Empty switches the budget alert off, and phase 3's item "
         "“Budget limit with usage alerts” is then unmet.",
     )
     stabilization_weeks = forms.IntegerField(
         label="Stabilization lasts at least (weeks)",
-        min_value=0,
-        max_value=1000,
-        error_messages={
-            "min_value": "Enter a whole number of weeks from 0 to 1000.",
-            "max_value": "Enter a whole number of weeks from 0 to 1000.",
-            "invalid": "Enter a whole number of weeks from 0 to 1000.",
-        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": 1000}),
+        error_messages={"invalid": "Enter a whole number of weeks from 0 to 1000."},
         help_text=f"Default {USUAL_WEEKS}, counted from phase 4's go. Fewer than {USUAL_WEEKS} "
         "needs a confirmation and a reason, and is flagged on the gate board and in the board "
         "pack.",
@@ -278,7 +275,8 @@ class ThresholdsForm(ServiceErrorsMixin, forms.Form):
         return data
 
     def service_error_message(self, key: str, message: str) -> str:
-        """The service speaks of fractions; this form takes percentages."""
-        if key in self.PERCENT_FIELDS and "fraction" in message:
+        """The service speaks of fractions and bounds; this form of percentages, in the
+        field's own words."""
+        if key in self.PERCENT_FIELDS:
             return "Enter a percentage from 0 to 100."
-        return message
+        return FORM_MESSAGES.get(key, message)
