@@ -18,6 +18,7 @@ from notifications.signals import reminder_due
 from notifications.tasks import announce_reminders
 from tests.factories import (
     AgentFactory,
+    AgentThresholdsFactory,
     AssessmentFactory,
     MetricSnapshotFactory,
     SuspensionFactory,
@@ -262,6 +263,23 @@ def test_the_budget_fraction_is_a_setting(clock, people, assessor, operator, ann
     (due,) = announce()
 
     assert due.data["fraction"] == 0.5
+
+
+@pytest.mark.parametrize(("percent", "expected"), [(50, [0.5]), (None, [])])
+def test_an_agent_s_own_budget_alert_is_used_and_none_when_switched_off(
+    clock, people, assessor, operator, announce, percent, expected
+):
+    agent = agent_of(assessor, monthly_budget=100)
+    AgentThresholdsFactory(agent=agent, budget_alert_percent=percent)
+    MetricSnapshotFactory(
+        agent=agent,
+        period_start=date(2026, 6, 1),
+        period_end=date(2026, 6, 10),
+        cost=60.0,
+        created_by=operator.user,
+    )
+
+    assert [due.data["fraction"] for due in announce()] == expected
 
 
 # --- scope, queries and the scheduled task ----------------------------------------------------
