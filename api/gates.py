@@ -2,17 +2,15 @@
 prompt versions CI posts through the deployment gate (docs/api.md)."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import Http404
 from ninja import Body, Query, Router, Schema, Status
 from pydantic import (
     Field,
     StrictBool,
-    StrictInt,
     StrictStr,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
 )
 
@@ -21,6 +19,7 @@ from core import permissions
 from gates import selectors as gates_selectors
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
+from gates.inputs import AttestationChange, DecisionInput
 from gates.models import Gate, GateDecision, PromptVersion
 from gates.promptfoo import suite_from_json
 
@@ -85,21 +84,6 @@ class GateOut(Schema):
     decisions: list[DecisionOut] = Field(description="Every decision, newest first.")
     go_blockers: list[RuleReasonOut] = Field(
         description="Why a go would be refused for you now (empty: it would be recorded)."
-    )
-
-
-class ChecklistItemIn(In):
-    met: StrictBool | None = None
-    evidence: StrictStr | None = Field(default=None, description="A note or a link.")
-
-    model_config = {"extra": "forbid"}
-
-
-class DecisionIn(In):
-    decision: Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["go", "no_go"]})]
-    rationale: StrictStr
-    version: StrictInt | None = Field(
-        default=None, description="The gate version you saw; a changed gate answers 409."
     )
 
 
@@ -171,7 +155,7 @@ def gate_list(request, agent_id: str):
     response={200: GateOut, **WRITE_ERRORS},
     auth=assessor,
 )
-def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, ChecklistItemIn]]):
+def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, AttestationChange]]):
     """Attest tracing or the quality threshold, for teams whose traces go elsewhere:
     `{"tracing": {"met": true, "evidence": "<link or note>"}}` (evidence required), or withdraw
     an attestation with `{"met": false}`. Every other item is computed from the records and
@@ -184,7 +168,7 @@ def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, C
         agent=agent,
         phase=phase_number,
         membership=request.auth,
-        changes={key: item.model_dump(exclude_unset=True) for key, item in payload.items()},
+        changes=dict(payload),
     )
     return gate_out(
         gates_selectors.gate_detail(agent=agent, phase=phase_number), agent, request.auth
@@ -196,7 +180,7 @@ def gate_checklist(request, agent_id: str, phase: str, payload: Body[dict[str, C
     response={201: DecisionOut, **WRITE_ERRORS},
     auth=approver,
 )
-def gate_decision(request, agent_id: str, phase: str, payload: DecisionIn):
+def gate_decision(request, agent_id: str, phase: str, payload: DecisionInput):
     """Record a go or a no-go with its rationale. A go the rules forbid is 409 listing every
     reason (unmet items, earlier phase not at go, readiness not ready / missing / over 90 days old
     for phase 4, you own the agent, the gate changed); a no-go stores the unmet items."""
@@ -205,9 +189,7 @@ def gate_decision(request, agent_id: str, phase: str, payload: DecisionIn):
         agent=request.tenant_objects["agent_id"],
         phase=phase_number,
         membership=request.auth,
-        decision=payload.decision,
-        rationale=payload.rationale,
-        expected_version=payload.version,
+        decision=payload,  # checked by ninja with gates.inputs.DecisionInput
     )
     return Status(201, decision_out(record, phase_number))
 

@@ -61,17 +61,23 @@ def _switch(value: Any) -> bool:
     return value
 
 
-def text(max_length: int) -> Callable[[Any], str]:
-    """Text, stripped, at most `max_length` characters, not made of invisible characters."""
+def text(
+    max_length: int, *, what: str = "it", kind: str = "text", required: str = ""
+) -> Callable[[Any], str]:
+    """Text, stripped, at most `max_length` characters, not made of invisible characters
+    ("Keep {what} to … characters or fewer.", "Must be {kind}."); with `required`, the message
+    for an empty one."""
 
     def check(value: Any) -> str:
         if value is None:
-            return ""
+            value = ""
         if not isinstance(value, str):
-            refuse("Must be text.")
+            refuse(f"Must be {kind}.")
         value = value.strip()
+        if required and not value:
+            refuse(required)
         if len(value) > max_length:
-            refuse(f"Keep it to {max_length} characters or fewer.")
+            refuse(f"Keep {what} to {max_length} characters or fewer.")
         problem = text_problem(value)
         if problem:
             refuse(problem)

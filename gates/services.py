@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from pydantic import ValidationError
 
 from accounts.models import Membership
 from agents.models import Agent
@@ -21,11 +22,13 @@ from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
+from core.inputs import errors_of, parse
 from core.validation import clean_text
 
 from . import evidence, promptfoo, rules
 from .checklists import PHASES, phase_definition
 from .evidence_selectors import agent_facts_and_items, phase_items
+from .inputs import AttestationChange, DecisionInput
 from .models import ChecklistItem, Gate, GateDecision, PromptVersion
 from .reviews import (  # noqa: F401  (re-exported: callers write gates through services)
     GOVERNANCE_PHASE,
@@ -76,25 +79,24 @@ def _attestation_changes(phase: int, changes: object) -> tuple[dict, dict]:
                 f"{definition.label(key)} is computed from the agent's records and telemetry: "
                 "it cannot be set by hand."
             ]
+        elif isinstance(value, AttestationChange):
+            clean[key] = value  # checked already (the API's body)
         elif not isinstance(value, dict):
             errors[key] = ["Send an object with met (true or false) and evidence."]
         else:
-            met, text = value.get("met"), value.get("evidence")
-            if "met" in value and not isinstance(met, bool):
-                errors[f"{key}.met"] = ["Must be true or false."]
-            if text is not None and not isinstance(text, str):
-                errors[f"{key}.evidence"] = ["Must be text (a note or a link)."]
-            elif text is not None and len(text) > 5000:
-                errors[f"{key}.evidence"] = ["Keep evidence to 5000 characters or fewer."]
-            clean[key] = value
+            try:
+                clean[key] = AttestationChange.model_validate(value)
+            except ValidationError as error:
+                for field, messages in errors_of(error, AttestationChange).items():
+                    errors[f"{key}.{field}"] = messages
     return clean, errors
 
 
-def _attest(item: ChecklistItem, value: dict, errors: dict) -> dict | None:
+def _attest(item: ChecklistItem, value: AttestationChange, errors: dict) -> dict | None:
     """Apply one attestation change to its row; answers the new {met, evidence}, or None when
     it is refused (with its error)."""
-    met = value.get("met", item.met)
-    text = value["evidence"].strip() if value.get("evidence") is not None else item.evidence
+    met = value.met if "met" in value.model_fields_set else item.met
+    text = value.evidence if value.evidence is not None else item.evidence
     if not met:
         return {"met": False, "evidence": ""}
     problem = evidence.attestation_error(item.key, text, by_owner=False)
@@ -210,27 +212,27 @@ def gate_decide(
     agent: Agent,
     phase: int,
     membership: Membership,
-    decision: str,
-    rationale: str,
-    expected_version: int | None = None,
+    decision: DecisionInput | str,
+    rationale: object = None,
+    expected_version: object = None,
 ) -> GateDecision:
     """Record a go or no-go, only on the gate version the decider saw. The first decision on a
     gate may come without a version (then the version read in this transaction); any later one
     must send it (409 version_required), and a stale one is 409 gate_changed. So of several
-    decisions at the same moment, one lands."""
+    decisions at the same moment, one lands. `decision` is the API's checked DecisionInput, or
+    the decision with its `rationale` and `expected_version`, checked here by the same model."""
     permissions.may_decide_gate(membership, agent).require()
     _check_phase(phase)
-    errors: dict = {}
-    if decision not in GateDecision.Decision.values:
-        errors["decision"] = ["Choose go or no_go."]
-    if not isinstance(rationale, str) or not rationale.strip():
-        errors["rationale"] = ["Write the rationale for this decision."]
-    if expected_version is not None and (
-        isinstance(expected_version, bool) or not isinstance(expected_version, int)
-    ):
-        errors["version"] = ["Must be a whole number."]
-    if errors:
-        raise InvalidInput(errors)
+    given = (
+        decision
+        if isinstance(decision, DecisionInput)
+        else parse(
+            DecisionInput,
+            {"decision": decision, "rationale": rationale, "version": expected_version},
+            what="a decision",
+        )
+    )
+    decision, rationale, expected_version = given.decision, given.rationale, given.version
     # This gate and the one before it, in one read.
     both = {g.phase: g for g in Gate.objects.filter(agent=agent, phase__in=(phase - 1, phase))}
     if phase not in both:
