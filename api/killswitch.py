@@ -5,16 +5,17 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, StrictStr
+from pydantic import Field
 
 from core import permissions
 from killswitch import selectors as killswitch_selectors
 from killswitch import services as killswitch_services
+from killswitch.inputs import ReasonInput
 from killswitch.models import AgentToken, Suspension
 
 from .agents import AgentOut, _fresh, agent_out
 from .auth import AgentRuntimeToken, MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["kill switch"])
 
@@ -37,10 +38,6 @@ status_reader = AgentRuntimeToken()
 @tenant_lookup("drill_id", within="agent_id")
 def _drill(agent, raw):
     return killswitch_selectors.drill_get(agent=agent, pk=raw)
-
-
-class ReasonIn(In):
-    reason: StrictStr
 
 
 class DrillOut(Schema):
@@ -81,21 +78,21 @@ def drill_out(drill: Suspension) -> dict:
 
 
 @router.post("/agents/{agent_id}/suspend", response={200: AgentOut, **WRITE_ERRORS}, auth=operator)
-def agent_suspend(request, agent_id: str, payload: ReasonIn):
+def agent_suspend(request, agent_id: str, payload: ReasonInput):
     """Trigger the kill switch now, with a reason; answers the agent, now suspended. Not
     idempotent: suspending an agent already suspended is 409 `already_suspended` and changes
     nothing (the first reason stands)."""
     agent = request.tenant_objects["agent_id"]
-    killswitch_services.agent_suspend(agent=agent, membership=request.auth, reason=payload.reason)
+    killswitch_services.agent_suspend(agent=agent, membership=request.auth, reason=payload)
     return agent_out(_fresh(request, agent))
 
 
 @router.post("/agents/{agent_id}/resume", response={200: AgentOut, **WRITE_ERRORS}, auth=resumer)
-def agent_resume(request, agent_id: str, payload: ReasonIn):
+def agent_resume(request, agent_id: str, payload: ReasonInput):
     """Resume a suspended agent (a drill too), with a reason; 409 `not_suspended` when it is
     active, `owner_cannot_decide` when you own it."""
     agent = request.tenant_objects["agent_id"]
-    killswitch_services.agent_resume(agent=agent, membership=request.auth, reason=payload.reason)
+    killswitch_services.agent_resume(agent=agent, membership=request.auth, reason=payload)
     return agent_out(_fresh(request, agent))
 
 

@@ -19,18 +19,20 @@ from agents.selectors import separation_reason
 from audit.actions import Action, suspended
 from audit.services import audit_record
 from core import permissions
-from core.errors import Conflict, ConflictReason, InvalidInput
+from core.errors import Conflict, ConflictReason
+from core.inputs import parse
 from core.mail import email_send_on_commit
 
+from .inputs import ReasonInput
 from .models import AgentToken, Suspension
 
 
-def _reason_text(reason: object, field: str = "reason") -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput({field: ["Give a reason."]})
-    if len(reason) > 2000:
-        raise InvalidInput({field: ["Keep the reason to 2000 characters or fewer."]})
-    return reason.strip()
+def _reason_text(reason: object) -> str:
+    """The reason checked by its one definition (killswitch.inputs.ReasonInput); the API's
+    body is that model, so it arrives checked and passes through unchanged."""
+    if isinstance(reason, ReasonInput):
+        return reason.reason
+    return parse(ReasonInput, {"reason": reason}, what="a reason").reason
 
 
 def _suspend(
