@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 
 from gates.evidence import QUALITY_DAYS
+from gates.evidence_selectors import agent_ids_query
 
 from . import metrics
 from .models import AgentThresholds, MetricSnapshot
@@ -39,7 +40,8 @@ def _fields(values: dict) -> dict:
 def evidence_source(agents, now: datetime) -> dict[int, dict]:
     """Two queries for any number of agents; an agent without a thresholds row has the
     defaults (every alert on, automatic suspension on, the budget alert at 80 %)."""
-    ids = [a.pk for a in agents]
+    pks = [a.pk for a in agents]
+    ids = agent_ids_query(agents)  # prepared once for both queries
     defaults = {name: getattr(metrics.Thresholds(), name) for name in SWITCHES}
     rows = {
         row["agent_id"]: row
@@ -50,11 +52,12 @@ def evidence_source(agents, now: datetime) -> dict[int, dict]:
         MetricSnapshot.objects.filter(
             agent_id__in=ids, period_end__gte=since, quality_score__isnull=False
         )
+        .order_by()
         .values("agent_id")
         .annotate(n=Count("id"))
         .values_list("agent_id", "n")
     )
     return {
         pk: {**_fields(rows.get(pk, defaults)), "quality_snapshot_scores": scores.get(pk, 0)}
-        for pk in ids
+        for pk in pks
     }

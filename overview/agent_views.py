@@ -33,8 +33,9 @@ from core.roles import (
 from core.tenancy import member_required, url_object
 from gates import rules
 from gates.checklists import phase_definition
+from gates.evidence_selectors import evidence_facts_of, item_counts, items_of
 from gates.models import Gate
-from gates.selectors import agent_get, gate_states, gates_detail, item_counts_of, people_facts
+from gates.selectors import agent_get, gate_states, gates_detail
 from killswitch import services as killswitch_services
 from killswitch.forms import AgentTokenForm, ReasonForm
 from killswitch.rules import drill_flag
@@ -91,8 +92,10 @@ def agent_new(request):
     )
 
 
-def _gate_summaries(agent) -> list[dict]:
-    counts = item_counts_of([agent])[agent.pk]
+def _gate_summaries(agent, states) -> list[dict]:
+    """Each gate with its decisions and how many of its computed items are met (`states`:
+    the agent's items, read once for the page)."""
+    counts = item_counts(states)
     rows = []
     for gate in gates_detail(agent=agent):
         definition = phase_definition(gate.phase)
@@ -109,6 +112,16 @@ def _gate_summaries(agent) -> list[dict]:
             }
         )
     return rows
+
+
+def _people(facts) -> rules.PeopleFacts:
+    """gates.selectors.people_facts, from the evidence the page read already (the same
+    owner, active members and escalation owners: two queries fewer)."""
+    return rules.PeopleFacts(
+        owner=facts.owner,
+        owner_active=facts.owner_active,
+        inactive_escalation_owners=facts.inactive_escalation_owners,
+    )
 
 
 def _detail_page(
@@ -128,7 +141,9 @@ def _detail_page(
     last_drill = drills[0] if drills else None
     limit = timeline_limit(request)
     timeline, more = agent_timeline(agent, limit)
-    gates = _gate_summaries(agent)
+    # The agent's evidence, read once: the gates' counts and the people's gaps both use it.
+    facts = evidence_facts_of([agent], now=now)[agent.pk]
+    gates = _gate_summaries(agent, items_of(facts))
     states = {row["gate"].phase: row["gate"].state for row in gates}
     today = now.date()
     tools = [
@@ -188,7 +203,7 @@ def _detail_page(
             "can_end_drill": can_end_drill(roles),
             "can_manage_tokens": is_manager,
             "is_owner": request.user.pk == agent.owner_id,
-            "people_gaps": list(rules.people_gaps(people_facts(agent=agent)).values()),
+            "people_gaps": list(rules.people_gaps(_people(facts)).values()),
             "telemetry": telemetry_panel(agent=agent, now=now),
             "otlp_endpoint": request.build_absolute_uri("/api/v1/otlp"),
         },
