@@ -29,6 +29,7 @@ from tests.factories import (
     AgentFactory,
     AgentTokenFactory,
     MetricSnapshotFactory,
+    PromptPayloadFactory,
     PromptVersionFactory,
     SnapshotPayloadFactory,
 )
@@ -231,14 +232,7 @@ def test_rollback_plan_to_a_version_never_shipped_sends_phase_2_to_review(live, 
     gates_services.prompt_version_post(
         agent=live,
         membership=assessor,
-        data={
-            "tag": "v2",
-            "regression_passed": True,
-            "adversarial_passed": True,
-            "delta": 0.01,
-            "tolerance": 0.05,
-            "rollback_target": "v-never",
-        },
+        data=PromptPayloadFactory(tag="v2", delta=0.01, rollback_target="v-never"),
     )
     assert not agent_evidence(agent=live)["rollback_plan"].met
     assert_sent(live, 2, "rollback_plan")
@@ -248,14 +242,7 @@ def test_rollback_plan_met_by_an_earlier_shipped_version(live, assessor):
     gates_services.prompt_version_post(
         agent=live,
         membership=assessor,
-        data={
-            "tag": "v2",
-            "regression_passed": True,
-            "adversarial_passed": True,
-            "delta": 0.01,
-            "tolerance": 0.05,
-            "rollback_target": "baseline",
-        },
+        data=PromptPayloadFactory(tag="v2", delta=0.01, rollback_target="baseline"),
     )
     state = agent_evidence(agent=live)["rollback_plan"]
     assert state.met
