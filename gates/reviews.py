@@ -18,7 +18,7 @@ from audit.services import audit_record
 
 from . import evidence
 from .checklists import phase_definition
-from .evidence_selectors import evidence_facts_of, phase_items
+from .evidence_selectors import evidence_of_many, phase_items
 from .models import Gate
 
 GOVERNANCE_PHASE = {
@@ -87,12 +87,11 @@ def gates_recheck(
             "owner", "organization"
         )
     )
-    facts = evidence_facts_of(rows, now=now)
+    states = evidence_of_many(rows, now=now)  # each agent's items once, for all its gates
     by_id = {agent.pk: agent for agent in rows}
     sent = []
     for agent_id, phase in sorted(at_go):
-        states = evidence.items(facts[agent_id])
-        unmet = [state for state in phase_items(states, phase) if not state.met]
+        unmet = [state for state in phase_items(states[agent_id], phase) if not state.met]
         if unmet and gate_review(
             by_id[agent_id], phase, actor, _unmet_why(unmet, phase), [s.key for s in unmet]
         ):

@@ -13,6 +13,13 @@ from agents.models import Agent
 from assessments.selectors import assessment_latest_verdict
 
 from . import rules
+
+# The computed checklist items (gates/evidence_selectors.py), read with the other gate reads.
+from .evidence_selectors import agent_evidence as agent_evidence
+from .evidence_selectors import agent_facts_and_items as agent_facts_and_items
+from .evidence_selectors import evidence_of_many as evidence_of_many
+from .evidence_selectors import item_counts_of as item_counts_of
+from .evidence_selectors import phase_items as phase_items
 from .models import ChecklistItem, Gate, GateDecision
 
 
@@ -189,21 +196,3 @@ def people_facts(*, agent: Agent) -> rules.PeopleFacts:
         owner_active=agent.owner_id in active,
         inactive_escalation_owners=tuple(inactive),
     )
-
-
-# The computed checklist items (gates/evidence_selectors.py), read with the other gate reads.
-from .evidence_selectors import (  # noqa: E402
-    agent_evidence,
-    agent_facts_and_items,
-    evidence_of_many,
-    item_counts_of,
-    phase_items,
-)
-
-__all__ = [
-    "agent_evidence",
-    "agent_facts_and_items",
-    "evidence_of_many",
-    "item_counts_of",
-    "phase_items",
-]

@@ -10,16 +10,9 @@ from gates.evidence import QUALITY_DAYS
 from gates.evidence_selectors import agent_ids_query
 
 from . import metrics
-from .models import AgentThresholds, MetricSnapshot
+from .models import THRESHOLD_SWITCHES, AgentThresholds, MetricSnapshot
 
-SWITCHES = (
-    "alert_error_rate_on",
-    "alert_escalation_on",
-    "alert_completion_on",
-    "alert_quality_on",
-    "auto_suspend",
-    "budget_alert_percent",
-)
+SWITCHES = (*THRESHOLD_SWITCHES, "budget_alert_percent")
 
 
 def _fields(values: dict) -> dict:
