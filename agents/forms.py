@@ -1,8 +1,10 @@
 """Forms of the agent registry: registering an agent and editing its records (as formsets), a
 risk assessment and a permission review.
 
-Forms only parse what the browser sends into the plain data the services take; the services
-validate again and decide. Their InvalidInput errors are shown beside the fields they name.
+Forms only decode what the browser sends (text, numbers, dates, ticks) into the plain data the
+services take; the bounds and the words of each refusal are agents/inputs.py's, checked once by
+the service (docs/adr/0009-validate-once.md), whose InvalidInput errors are shown beside the
+fields they name. The browser is told the bounds (`maxlength`, `min`, `max`), a hint only.
 """
 
 from crispy_forms.helper import FormHelper
@@ -11,9 +13,16 @@ from django import forms
 
 from core.forms import ServiceErrorsMixin, TextField
 
+from . import inputs
 from .models import DecisionBoundary, RiskAssessment, ToolPermission
 
 BLANK = [("", "—")]
+
+
+def hinted(field: forms.Field, **attrs: object) -> forms.Field:
+    """`field` with the bounds of agents.inputs told to the browser (the service checks them)."""
+    field.widget.attrs.update(attrs)
+    return field
 
 
 def member_choices(members) -> list[tuple[str, str]]:
@@ -38,19 +47,20 @@ class MemberChoiceField(forms.ChoiceField):
 class AgentForm(ServiceErrorsMixin, forms.Form):
     """What registering an agent asks: name, purpose, business unit, named owner."""
 
-    name = TextField(
-        max_length=200,
-        help_text="Unique in your organization, e.g. “Invoice triage agent”.",
+    name = hinted(
+        TextField(help_text="Unique in your organization, e.g. “Invoice triage agent”."),
+        maxlength=inputs.NAME_MAX,
     )
     purpose = TextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the agent does and for whom, in a sentence or two.",
     )
-    business_unit = TextField(
-        max_length=120,
-        required=False,
-        help_text="The business unit it serves; the gate board filters by it.",
+    business_unit = hinted(
+        TextField(
+            required=False, help_text="The business unit it serves; the gate board filters by it."
+        ),
+        maxlength=inputs.BUSINESS_UNIT_MAX,
     )
 
     def __init__(self, *args, members, business_units=(), **kwargs):
@@ -87,34 +97,39 @@ class AgentEditForm(AgentForm):
     """The basic fields and the guardrail limits, with the version the page was opened on."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    api_calls_per_hour = forms.IntegerField(
-        label="API calls per hour",
-        required=False,
-        min_value=0,
-        max_value=2**31 - 1,
-        help_text=GUARDRAIL_HELP["api_calls_per_hour"],
+    api_calls_per_hour = hinted(
+        forms.IntegerField(
+            label="API calls per hour",
+            required=False,
+            help_text=GUARDRAIL_HELP["api_calls_per_hour"],
+        ),
+        min=0,
+        max=inputs.LIMIT_MAX,
     )
-    tokens_per_session = forms.IntegerField(
-        label="Tokens per session",
-        required=False,
-        min_value=0,
-        max_value=2**31 - 1,
-        help_text=GUARDRAIL_HELP["tokens_per_session"],
+    tokens_per_session = hinted(
+        forms.IntegerField(
+            label="Tokens per session",
+            required=False,
+            help_text=GUARDRAIL_HELP["tokens_per_session"],
+        ),
+        min=0,
+        max=inputs.LIMIT_MAX,
     )
-    sequential_actions_before_confirmation = forms.IntegerField(
-        label="Sequential actions before human confirmation",
-        required=False,
-        min_value=0,
-        max_value=2**31 - 1,
-        help_text=GUARDRAIL_HELP["sequential_actions_before_confirmation"],
+    sequential_actions_before_confirmation = hinted(
+        forms.IntegerField(
+            label="Sequential actions before human confirmation",
+            required=False,
+            help_text=GUARDRAIL_HELP["sequential_actions_before_confirmation"],
+        ),
+        min=0,
+        max=inputs.LIMIT_MAX,
     )
-    monthly_budget = forms.DecimalField(
-        label="Monthly budget",
-        required=False,
-        min_value=0,
-        max_digits=16,
-        decimal_places=2,
-        help_text=GUARDRAIL_HELP["monthly_budget"],
+    monthly_budget = hinted(
+        forms.DecimalField(
+            label="Monthly budget", required=False, help_text=GUARDRAIL_HELP["monthly_budget"]
+        ),
+        min=0,
+        step="0.01",
     )
 
     GUARDRAILS = tuple(GUARDRAIL_HELP)
@@ -158,15 +173,21 @@ class AgentEditForm(AgentForm):
 
 class DecisionBoundaryForm(forms.Form):
     decision = TextField(
-        max_length=300, widget=forms.TextInput(attrs={"placeholder": "e.g. Refund up to €50"})
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. Refund up to €50", "maxlength": inputs.DECISION_MAX}
+        )
     )
     mode = forms.ChoiceField(label="The agent", choices=BLANK + DecisionBoundary.Mode.choices)
 
 
 class EscalationPathForm(forms.Form):
     failure_state = TextField(
-        max_length=300,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Customer disputes the refund"}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "e.g. Customer disputes the refund",
+                "maxlength": inputs.FAILURE_STATE_MAX,
+            }
+        ),
     )
 
     def __init__(self, *args, members, **kwargs):
@@ -175,7 +196,9 @@ class EscalationPathForm(forms.Form):
 
 
 class ToolPermissionForm(forms.Form):
-    tool = TextField(max_length=200, widget=forms.TextInput(attrs={"placeholder": "e.g. CRM API"}))
+    tool = TextField(
+        widget=forms.TextInput(attrs={"placeholder": "e.g. CRM API", "maxlength": inputs.TOOL_MAX})
+    )
     access = forms.ChoiceField(choices=BLANK + ToolPermission.Access.choices)
     justification = TextField(
         required=False,
@@ -308,12 +331,7 @@ class AgentRecordsForms:
     def service_data(self) -> dict:
         data = self.form.service_data()
         for key, (attr, fields) in self.LISTS.items():
-            rows, self._indexes[key] = _rows(getattr(self, attr), fields)
-            for row in rows:
-                for name in ("last_used", "last_reviewed"):
-                    if row.get(name) is not None:
-                        row[name] = row[name].isoformat()
-            data[key] = rows
+            data[key], self._indexes[key] = _rows(getattr(self, attr), fields)
         return data
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:

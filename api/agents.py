@@ -7,14 +7,15 @@ resolve within the token's organization (404) before the role (403) and the body
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+from ninja import Body, Query, Router, Schema, Status
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents import rules as agents_rules
+from agents.inputs import AgentCreateInput, AgentUpdateInput
 from agents.models import Agent
 from core import permissions
 from gates import rules
@@ -25,7 +26,7 @@ from killswitch.models import Suspension
 from overview import services as overview_services
 
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["agents"])
 
@@ -42,14 +43,6 @@ def _agent(organization, raw):
     return gates_selectors.agent_get(organization=organization, pk=raw)
 
 
-# Numbers are checked by the services (agents.rules.non_negative_number_error), which refuse
-# strings, booleans, NaN and infinities: the schema only documents them.
-NumberIn = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0})]
-
-
-DateIn = Annotated[StrictStr | None, WithJsonSchema({"type": "string", "format": "date"})]
-
-
 class RuleReasonOut(BaseModel):
     """A rule's reason; codes may carry more fields (e.g. `items` of unmet_items)."""
 
@@ -57,61 +50,6 @@ class RuleReasonOut(BaseModel):
     message: str
 
     model_config = ConfigDict(extra="allow")
-
-
-class BoundaryIn(In):
-    decision: StrictStr
-    mode: Literal["alone", "escalate"]
-
-
-class EscalationPathIn(In):
-    failure_state: StrictStr
-    owner: StrictStr = Field(description="The escalation owner's username (a member).")
-
-
-class ToolPermissionIn(In):
-    tool: StrictStr
-    access: Literal["read", "write", "admin"]
-    justification: StrictStr = ""
-    last_used: DateIn = None
-    last_reviewed: DateIn = None
-
-
-class GuardrailsIn(In):
-    api_calls_per_hour: StrictInt | None = None
-    tokens_per_session: StrictInt | None = None
-    sequential_actions_before_confirmation: StrictInt | None = None
-    monthly_budget: Annotated[Any, WithJsonSchema({"type": ["number", "null"], "minimum": 0})] = (
-        None
-    )
-
-    model_config = {"extra": "forbid"}
-
-
-class RecordsIn(In):
-    """The records of docs/rules.md §2; each list sent replaces the agent's whole list."""
-
-    purpose: StrictStr | None = None
-    business_unit: StrictStr | None = None
-    decision_boundaries: list[BoundaryIn] | None = None
-    escalation_paths: list[EscalationPathIn] | None = None
-    tool_permissions: list[ToolPermissionIn] | None = None
-    guardrails: GuardrailsIn | None = Field(
-        default=None, description="Only the limits sent change; null clears one."
-    )
-
-
-class AgentCreateIn(RecordsIn):
-    name: StrictStr
-    owner: StrictStr = Field(description="The owner's username (a member of the organization).")
-
-
-class AgentUpdateIn(RecordsIn):
-    name: StrictStr | None = None
-    owner: StrictStr | None = Field(default=None, description="The owner's username.")
-    version: StrictInt | None = Field(
-        default=None, description="The version you read; a stale one answers 409."
-    )
 
 
 class BoundaryOut(Schema):
@@ -290,11 +228,10 @@ def agent_list(request, params: Query[PageIn]):
 
 
 @router.post("/agents", response={201: AgentOut, **WRITE_ERRORS}, auth=assessor)
-def agent_create(request, payload: AgentCreateIn):
-    """Register an agent with its named owner (a member's username); records are optional."""
-    created = overview_services.agent_create(
-        membership=request.auth, data=payload.model_dump(exclude_unset=True)
-    )
+def agent_create(request, payload: Body[AgentCreateInput]):
+    """Register an agent with its named owner (a member's username); records are optional. The
+    body is checked by agents.inputs.AgentCreateInput: 400 naming each bad field."""
+    created = overview_services.agent_create(membership=request.auth, data=payload)
     return Status(201, agent_out(_fresh(request, created)))
 
 
@@ -304,17 +241,15 @@ def agent_get(request, agent_id: str):
 
 
 @router.patch("/agents/{agent_id}", response={200: AgentOut, **WRITE_ERRORS}, auth=assessor)
-def agent_update(request, agent_id: str, payload: AgentUpdateIn):
+def agent_update(request, agent_id: str, payload: Body[AgentUpdateInput]):
     """Change any fields; each list sent replaces the agent's list whole. Send the `version` you
     read to be told (409) when someone saved in between. A change to a gate's governance fields
     (phase 1: owner, boundaries, escalation paths, tool permissions; phase 3: guardrails) sends
-    that gate, if at go, to needs_review."""
-    data = payload.model_dump(exclude_unset=True)
-    version = data.pop("version", None)
+    that gate, if at go, to needs_review. The body is checked by agents.inputs.AgentUpdateInput."""
     updated = overview_services.agent_update(
         agent=request.tenant_objects["agent_id"],
         membership=request.auth,
-        data=data,
-        expected_version=version,
+        data=payload,
+        expected_version=payload.version,
     )
     return agent_out(_fresh(request, updated))
