@@ -6,16 +6,16 @@ the kill switch. Figures are fractions; a figure whose denominator is zero is nu
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from ninja import Body, Query, Router, Schema, Status
-from pydantic import Field, StrictStr, WithJsonSchema
+from pydantic import Field, StrictStr
 
 from core import permissions
 from outcomes import metrics
 from outcomes import selectors as outcomes_selectors
 from outcomes import services as outcome_services
-from outcomes.inputs import ThresholdsChange
+from outcomes.inputs import SnapshotInput, ThresholdsChange
 from outcomes.models import MetricSnapshot
 
 from .auth import MemberToken, member
@@ -25,36 +25,6 @@ router = Router(tags=["metrics and horizons"])
 poster = MemberToken(ask=permissions.may_post_metrics)
 admin = MemberToken(ask=permissions.may_change_thresholds)
 approver = MemberToken(ask=permissions.may_advance_horizon)
-
-# Values are checked by outcomes.metrics.validate_snapshot, which names every bad field (a
-# string, NaN, infinity, a boolean, a negative or a too large number); the schema documents.
-Count = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 10**12})]
-Number = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**12})]
-Fraction = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
-IsoDate = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
-
-
-class SnapshotIn(In):
-    """Every field but the four runtime signals is required; validate_snapshot names each
-    missing or bad field at once (so pydantic here lets every value through)."""
-
-    period_start: IsoDate = Field(None, description="First day of the period (inclusive).")
-    period_end: IsoDate = Field(None, description="Last day of the period (inclusive).")
-    tasks: Count = None
-    tasks_completed: Count = None
-    escalations: Count = None
-    errors: Count = None
-    cost: Number = Field(None, description="What the agent cost over the period.")
-    avg_cycle_time_s: Number = None
-    baseline_cost_per_case: Number = Field(None, description="What a case costs people.")
-    baseline_cycle_time_s: Number = None
-    baseline_error_rate: Fraction = None
-    failed_tool_calls: Count = None
-    policy_violations: Count = None
-    quality_score: Fraction = None
-    calls_per_hour: Number = None
-
-    model_config = {"json_schema_extra": {"required": list(metrics.REQUIRED_FIELDS)}}
 
 
 class FiguresOut(Schema):
@@ -121,12 +91,14 @@ def snapshot_out(snapshot: MetricSnapshot) -> dict:
     response={201: SnapshotPostedOut, **WRITE_ERRORS},
     auth=poster,
 )
-def metrics_post(request, agent_id: str, payload: SnapshotIn):
-    """Push one period's metrics. 400 names every bad field and saves nothing; a snapshot that
-    crosses an alert threshold suspends the agent (`"suspended": true`, with the breaches)."""
-    data = {k: v for k, v in payload.model_dump().items() if v is not None}
+def metrics_post(request, agent_id: str, payload: SnapshotInput):
+    """Push one period's metrics. The body is checked by outcomes.inputs.SnapshotInput (counts
+    whole numbers, amounts from 0 to 10^12, rates fractions, no count above the tasks, a
+    period in order from 2000): 400 naming every bad field, and nothing is saved; so is a period
+    that ends after today or overlaps a stored one. A snapshot that crosses an alert threshold
+    suspends the agent (`"suspended": true`, with the breaches)."""
     result = outcome_services.metric_snapshot_post(
-        agent=request.tenant_objects["agent_id"], membership=request.auth, data=data
+        agent=request.tenant_objects["agent_id"], membership=request.auth, data=payload
     )
     return Status(201, {**snapshot_out(result["snapshot"]), "suspended": result["suspended"]})
 

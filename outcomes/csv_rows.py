@@ -1,5 +1,6 @@
-"""Reading a metrics CSV into the plain values the snapshot rule checks (docs/rules.md §3).
-Pure: no Django.
+"""Reading a metrics CSV into the plain values a snapshot is checked with (docs/rules.md §3):
+each row goes through outcomes.inputs.SnapshotInput, as the form's values and the API's body
+do, so its refusals are in the same words. Pure: no Django.
 
 - Columns are separated by commas, or by semicolons (as spreadsheets save CSV where the comma
   is the decimal mark): the header row decides. In a semicolon file a decimal comma is read as
@@ -8,7 +9,7 @@ Pure: no Django.
   ("0.04"), or percentages with a % sign ("4%", "4 %", "4.5%"): one unit for people, who write
   percentages, and one for machines, which send fractions.
 - Counts are whole numbers, the other columns decimals. A cell that does not parse stays text,
-  so that the rule names it; a date stays text for the rule to check.
+  so that SnapshotInput names it; a date stays text for it to check.
 """
 
 import csv

@@ -3,21 +3,21 @@ horizon advance (the thresholds form is in outcomes/threshold_forms.py).
 
 Pages show rates as percentages (0 to 100); the services take fractions (0 to 1), so the
 percentage fields convert on the way in and out. The quality score stays a score from 0 to 1,
-as the runtime's evaluation reports it. Forms parse what the browser sends into the plain
-values the services take; the services validate again and decide, and their InvalidInput
-errors are shown beside the fields they name.
+as the runtime's evaluation reports it. Forms decode what the browser sends into the plain
+values the services take; the services check them (outcomes/inputs.py, one definition) and
+decide, and their InvalidInput errors are shown beside the fields they name.
 """
 
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
-from django.utils import timezone
 
 from core.forms import ServiceErrorsMixin, TextField
 
 from . import metrics
 from .charts import percent
+from .inputs import MAX_NUMBER, REQUIRED
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 LEGEND = "fs-6 fw-semibold"
@@ -53,37 +53,77 @@ def as_percent(fraction: float | None):
     return int(value) if value == int(value) else value
 
 
-def _number_field(*, label, help_text, integer=False, required=True, maximum=metrics.MAX_NUMBER):
-    field_class = forms.IntegerField if integer else forms.FloatField
+class _RequiredByTheService(forms.Field):
+    """Shown required (the browser's hint, the label's mark), but an empty value is handed to
+    the service as None: outcomes.inputs.SnapshotInput says which fields are required, and
+    names each one missing at once with the other refusals."""
+
+    def validate(self, value):
+        if value not in self.empty_values:
+            super().validate(value)
+
+
+class DayField(_RequiredByTheService, forms.DateField):
+    pass
+
+
+class WholeNumberField(_RequiredByTheService, forms.IntegerField):
+    pass
+
+
+class NumberField(_RequiredByTheService, forms.FloatField):
+    pass
+
+
+class SnapshotPercentField(_RequiredByTheService, PercentField):
+    """A percentage decoded to a fraction, its bounds left to outcomes.inputs."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=None, max_value=None, **kwargs)
+        self.widget.attrs.update({"min": 0, "max": 100})
+
+
+def _day_field(*, label, help_text):
+    return DayField(
+        label=label,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+def _number_field(*, label, help_text, integer=False, required=True):
+    """A count (whole) or an amount, decoded from its text; its bounds are outcomes.inputs',
+    told to the browser as a hint."""
+    field_class = WholeNumberField if integer else NumberField
     field = field_class(
         label=label,
         help_text=help_text,
         required=required,
-        min_value=0,
-        max_value=maximum,
-        error_messages={
-            "min_value": "Must not be negative.",
-            "max_value": f"Must be at most {maximum:,}.",
-            "invalid": "Enter a whole number." if integer else "Enter a number.",
-            "required": "This field is required.",
-        },
+        error_messages={"invalid": "Enter a whole number." if integer else "Enter a number."},
     )
+    field.widget.attrs.update({"min": 0, "max": MAX_NUMBER})
     if not integer:
         field.widget.attrs["step"] = "any"
     return field
 
 
-class SnapshotForm(ServiceErrorsMixin, forms.Form):
-    """All the docs/rules.md §3 fields of one period; the runtime signals are optional."""
+# What the page says, in its own units, when outcomes.inputs refuses a value.
+FORM_MESSAGES = {
+    "baseline_error_rate": "Enter a percentage from 0 to 100.",
+    "quality_score": "Enter a score from 0 to 1, e.g. 0.82.",
+}
 
-    period_start = forms.DateField(
-        label="Period start",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The first day of the period (inclusive).",
+
+class SnapshotForm(ServiceErrorsMixin, forms.Form):
+    """All the docs/rules.md §3 fields of one period; the runtime signals are optional. The
+    form decodes what the browser sends; the service checks it (outcomes.inputs.SnapshotInput)
+    and its refusals come back beside the fields."""
+
+    period_start = _day_field(
+        label="Period start", help_text="The first day of the period (inclusive)."
     )
-    period_end = forms.DateField(
+    period_end = _day_field(
         label="Period end",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The last day of the period (inclusive). The latest snapshot is the one "
         "with the latest period end.",
     )
@@ -118,7 +158,7 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
         label="People's cycle time (seconds)",
         help_text="The baseline: how long people take per case today, in seconds.",
     )
-    baseline_error_rate = PercentField(
+    baseline_error_rate = SnapshotPercentField(
         label="People's error rate",
         help_text="The baseline: the share of cases people get wrong today, as a percentage "
         "(4.5 for 4.5%).",
@@ -129,17 +169,11 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
     policy_violations = _number_field(
         label="Policy violations", integer=True, required=False, help_text=""
     )
-    quality_score = forms.FloatField(
+    quality_score = NumberField(
         label="Quality score (0 to 1)",
         required=False,
-        min_value=0,
-        max_value=1,
-        error_messages={
-            "min_value": "Enter a score from 0 to 1.",
-            "max_value": "Enter a score from 0 to 1, e.g. 0.82.",
-            "invalid": "Enter a score from 0 to 1, e.g. 0.82.",
-        },
-        widget=forms.NumberInput(attrs={"step": "any"}),
+        error_messages={"invalid": FORM_MESSAGES["quality_score"]},
+        widget=forms.NumberInput(attrs={"step": "any", "min": 0, "max": 1}),
     )
     calls_per_hour = _number_field(label="Calls per hour", required=False, help_text="")
 
@@ -225,21 +259,17 @@ class SnapshotForm(ServiceErrorsMixin, forms.Form):
             return True
         return any(self.data.get(self.add_prefix(name)) for name in self.OPTIONAL)
 
-    def clean(self):
-        """Check the values across fields (counts within tasks, the period's order) with the
-        same rule the service applies, so every error shows at once, not after a second try."""
-        data = super().clean()
-        _, errors = metrics.validate_snapshot(self.service_data(), today=timezone.now().date())
-        for name, messages in errors.items():
-            if name in data:  # a field whose own value parsed; the others already show theirs
-                for message in messages:
-                    self.add_error(name, message)
-        return data
-
     def service_data(self) -> dict:
         """The snapshot as plain Python values: dates, ints for counts, floats for numbers,
-        fractions for rates."""
+        fractions for rates, None for an empty field."""
         return {name: self.cleaned_data.get(name) for name in metrics.ALL_FIELDS}
+
+    def service_error_message(self, key: str, message: str) -> str:
+        """The service speaks of fractions; this form of percentages and of a score, in the
+        field's own words (a missing value is told as it is)."""
+        if message == REQUIRED:
+            return message
+        return FORM_MESSAGES.get(key, message)
 
 
 class UploadForm(ServiceErrorsMixin, forms.Form):

@@ -12,13 +12,10 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from core.dates import ISO_HINT, to_date
 from core.rules import Reason  # re-exported: the rooms' rules refuse with it
 
-MAX_NUMBER = 10**12
-EARLIEST_PERIOD_START = date(2000, 1, 1)
 HORIZONS = ("stabilization", "scaling", "optimization")
 
 COUNT_FIELDS = ("tasks", "tasks_completed", "escalations", "errors")
@@ -64,101 +61,18 @@ class Breach:
     message: str
 
 
-# --- validation -------------------------------------------------------------------------------
+# --- the period's rules that need today -------------------------------------------------------
+# (The shape of a snapshot, its fields, bounds and the rules across them, is
+# outcomes.inputs.SnapshotInput; the overlap with stored periods is period_overlaps below.)
 
 
-def _number_error(value: object, *, integer: bool = False) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "Must be a whole number." if integer else "Must be a number."
-    if isinstance(value, float) and not math.isfinite(value):
-        return "Must be a finite number."
-    if integer and not isinstance(value, int):
-        return "Must be a whole number."
-    if value < 0:
-        return "Must not be negative."
-    if value > MAX_NUMBER:
-        return "Must be at most 10^12."
-    return None
-
-
-def _field_value(name: str, value: Any) -> tuple[object, str | None]:
-    """One snapshot field, cleaned by its kind: (value, None) or (None, the problem). `value`
-    is anything decoded from JSON or CSV: the number checks come before any arithmetic."""
-    if name in ("period_start", "period_end"):
-        if isinstance(value, datetime):  # a moment is not a period's day
-            return None, ISO_HINT
-        return to_date(value)
-    integer = name in COUNT_FIELDS or name in OPTIONAL_COUNT_FIELDS
-    error = _number_error(value, integer=integer)
-    fraction = name in FRACTION_FIELDS or name in OPTIONAL_FRACTION_FIELDS
-    if error is None and fraction and value > 1:
-        error = "Must be a fraction from 0 to 1."
-    if error:
-        return None, error
-    return (value if integer else float(value)), None
-
-
-def _period_errors(clean: dict, today: date) -> dict[str, list[str]]:
-    """The period's own rules: in order, not after today, not before 2000."""
-    errors: dict[str, list[str]] = {}
-    start, end = clean.get("period_start"), clean.get("period_end")
-    if start is not None and end is not None and end < start:
-        errors["period_end"] = ["The period ends before it starts."]
-    elif end is not None and end > today:
-        errors["period_end"] = [
+def period_end_error(end: date, today: date) -> str | None:
+    """A period may not end after `today`: its figures would be a guess (docs/rules.md §3)."""
+    if end > today:
+        return (
             f"The period ends after today ({today.isoformat()}): post a period once it has ended."
-        ]
-    if start is not None and start < EARLIEST_PERIOD_START:
-        errors["period_start"] = [
-            "The period starts before 2000-01-01: check the year of the first day."
-        ]
-    return errors
-
-
-def _count_errors(clean: dict) -> dict[str, list[str]]:
-    """Completed tasks, escalations and errors cannot exceed the tasks."""
-    tasks = clean.get("tasks")
-    if tasks is None:
-        return {}
-    return {
-        name: [f"Cannot exceed tasks ({tasks})."]
-        for name in ("tasks_completed", "escalations", "errors")
-        if clean.get(name) is not None and clean[name] > tasks
-    }
-
-
-def validate_snapshot(data: Mapping, *, today: date) -> tuple[dict, dict[str, list[str]]]:
-    """Check one snapshot; return (clean values, errors naming every bad field). A period may
-    not end after `today` nor start before 1 January 2000 (docs/rules.md §3)."""
-    if not isinstance(data, Mapping):
-        return {}, {"__all__": ["Send an object with the snapshot's fields."]}
-    errors: dict[str, list[str]] = {
-        name: ["This field is required."] for name in REQUIRED_FIELDS if data.get(name) is None
-    }
-    clean: dict = {}
-    names = (
-        "period_start",
-        "period_end",
-        *COUNT_FIELDS,
-        *OPTIONAL_COUNT_FIELDS,
-        *NUMBER_FIELDS,
-        *OPTIONAL_NUMBER_FIELDS,
-        *FRACTION_FIELDS,
-        *OPTIONAL_FRACTION_FIELDS,
-    )
-    for name in names:
-        if data.get(name) is None:
-            continue
-        value, error = _field_value(name, data[name])
-        if error:
-            errors[name] = [error]
-        else:
-            clean[name] = value
-    errors.update(_period_errors(clean, today))
-    errors.update(_count_errors(clean))
-    for name in OPTIONAL_FIELDS:
-        clean.setdefault(name, None)
-    return clean, errors
+        )
+    return None
 
 
 Period = tuple[date, date]

@@ -7,7 +7,7 @@ gates.services."""
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import cast
+from typing import NamedTuple, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,8 +25,8 @@ from gates.models import Gate, GateDecision
 from gates.services import gate_review, gates_recheck
 from killswitch.services import agent_suspend_automatic, automatic_suspension_email
 
-from . import csv_rows, metrics, selectors
-from .inputs import ThresholdsChange
+from . import csv_rows, inputs, metrics, selectors
+from .inputs import SnapshotInput, ThresholdsChange
 from .models import THRESHOLD_SWITCHES, AgentThresholds, HorizonDecision, MetricSnapshot
 
 ALERT_FIELDS = (
@@ -107,20 +107,63 @@ def _save_snapshot(agent: Agent, clean: dict, membership: Membership) -> dict:
     return {"snapshot": snapshot, "figures": figures, "breaches": breaches, "suspended": suspended}
 
 
+class Checked(NamedTuple):
+    """A snapshot as checked: the model (None while anything is refused), the period's days
+    where they were read (for the overlap rule), and every refusal by field."""
+
+    snapshot: SnapshotInput | None
+    period: metrics.Period | None
+    errors: dict[str, list[str]]
+
+
+def _shape(data: object) -> tuple[SnapshotInput | None, dict[str, list[str]]]:
+    """`data` checked by outcomes.inputs.SnapshotInput: the model, or every refusal."""
+    if isinstance(data, SnapshotInput):
+        return data, {}
+    if not isinstance(data, Mapping):
+        return None, {"__all__": ["Send an object with the snapshot's fields."]}
+    try:
+        return parse(SnapshotInput, dict(data), what="the snapshot's fields"), {}
+    except InvalidInput as error:
+        return None, dict(error.errors)
+
+
+def snapshot_check(data: object, *, today: date) -> Checked:
+    """One snapshot checked as every caller's is: its shape (SnapshotInput, the one definition),
+    then the rule that needs today, on the period's end even while another field is refused,
+    so that every refusal comes at once. The overlap with stored periods is the caller's."""
+    snapshot, errors = _shape(data)
+    start, end = (
+        (snapshot.period_start, snapshot.period_end)
+        if snapshot is not None
+        else inputs.period_days(data)
+    )
+    if end is not None and "period_end" not in errors:
+        late = metrics.period_end_error(end, today)
+        if late:
+            errors["period_end"] = [late]
+    refused = bool({"period_start", "period_end"} & set(errors))
+    period = (start, end) if start is not None and end is not None and not refused else None
+    return Checked(None if errors else snapshot, period, errors)
+
+
 @transaction.atomic
-def metric_snapshot_post(*, agent: Agent, membership: Membership, data: Mapping) -> dict:
+def metric_snapshot_post(
+    *, agent: Agent, membership: Membership, data: SnapshotInput | object
+) -> dict:
+    """Save one period's metrics. `data` is a SnapshotInput the API already checked, or
+    anything else to check with it here; the period must have ended and overlap none of the
+    agent's."""
     _check_metric_role(membership)
-    clean, errors = metrics.validate_snapshot(data, today=timezone.now().date())
-    if errors:
-        raise InvalidInput(errors)
+    checked = snapshot_check(data, today=timezone.now().date())
+    if checked.snapshot is None:
+        raise InvalidInput(checked.errors)
     # The agent's row stays locked until commit, so two posts of one period cannot both land.
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    overlaps = metrics.period_overlaps(
-        [(clean["period_start"], clean["period_end"])], selectors.snapshot_periods(agent=locked)
-    )
+    overlaps = metrics.period_overlaps([checked.period], selectors.snapshot_periods(agent=locked))
     if overlaps:
         raise InvalidInput({"period_start": [overlaps[0]]})
-    return _save_snapshot(locked, clean, membership)
+    return _save_snapshot(locked, checked.snapshot.model_dump(), membership)
 
 
 def _in_words(breach: metrics.Breach) -> str:
@@ -141,38 +184,34 @@ def parse_csv(text: str) -> list[dict]:
     return csv_rows.parse_rows(text)
 
 
-def _row_overlaps(
-    checked: list[tuple[dict, dict]], existing: Sequence[metrics.Period]
-) -> dict[int, str]:
+def _row_overlaps(checked: Sequence[Checked], existing: Sequence[metrics.Period]) -> dict[int, str]:
     """Rows (numbered from 1) whose period overlaps a stored snapshot or another row; a row
     whose period is itself refused (missing, reversed, after today, before 2000) is skipped."""
-    periods = [
-        None
-        if {"period_start", "period_end"} & set(errors)
-        else (clean["period_start"], clean["period_end"])
-        for clean, errors in checked
-    ]
+    periods = [row.period for row in checked]
     return {i + 1: m for i, m in metrics.period_overlaps(periods, existing).items()}
 
 
 def csv_preview(
     rows: list[dict], *, today: date, existing: Sequence[metrics.Period] = ()
 ) -> list[dict]:
-    """Per row: the clean values, the derived figures and the errors (nothing saved). `existing`
-    are the agent's stored periods (selectors.snapshot_periods), which no row may overlap."""
-    checked = [metrics.validate_snapshot(row, today=today) for row in rows]
+    """Per row: its values, the checked values, the derived figures and the errors (nothing
+    saved). `existing` are the agent's stored periods (selectors.snapshot_periods), which no
+    row may overlap."""
+    checked = [snapshot_check(row, today=today) for row in rows]
     overlaps = _row_overlaps(checked, existing)
     preview = []
     for index, row in enumerate(rows, start=1):
-        clean, errors = checked[index - 1]
+        snapshot, _, errors = checked[index - 1]
         if index in overlaps and "period_start" not in errors:
-            errors = {**errors, "period_start": [overlaps[index]]}
+            errors, snapshot = {**errors, "period_start": [overlaps[index]]}, None
+        clean = snapshot.model_dump() if snapshot is not None else None
         preview.append(
             {
                 "row": index,
                 "values": row,
+                "clean": clean,
                 "errors": errors,
-                "figures": None if errors else metrics.derived_figures(clean),
+                "figures": None if clean is None else metrics.derived_figures(clean),
             }
         )
     return preview
@@ -184,22 +223,22 @@ def metric_snapshots_import(
 ) -> list[dict]:
     """Save every row or none: any bad row refuses the whole file."""
     _check_metric_role(membership)
-    errors = {}
-    cleaned = []
     today = timezone.now().date()
-    for index, row in enumerate(rows, start=1):
-        clean, row_errors = metrics.validate_snapshot(row, today=today)
-        for field, messages in row_errors.items():
-            errors[f"rows.{index}.{field}"] = messages
-        cleaned.append(clean)
+    checked = [snapshot_check(row, today=today) for row in rows]
+    errors = {
+        f"rows.{index}.{field}": messages
+        for index, row in enumerate(checked, start=1)
+        for field, messages in row.errors.items()
+    }
     if errors:
         raise InvalidInput(errors)
     # Checked under the agent's lock, so a concurrent post of the same period cannot land too.
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    overlaps = _row_overlaps([(c, {}) for c in cleaned], selectors.snapshot_periods(agent=locked))
+    overlaps = _row_overlaps(checked, selectors.snapshot_periods(agent=locked))
     if overlaps:
         raise InvalidInput({f"rows.{i}.period_start": [m] for i, m in sorted(overlaps.items())})
-    return [_save_snapshot(locked, clean, membership) for clean in cleaned]
+    snapshots = [row.snapshot for row in checked if row.snapshot is not None]  # every row
+    return [_save_snapshot(locked, snapshot.model_dump(), membership) for snapshot in snapshots]
 
 
 @transaction.atomic

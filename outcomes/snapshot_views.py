@@ -115,12 +115,11 @@ def _preview_rows(preview: list[dict], agent, thresholds) -> list[dict]:
     for item in preview:
         values, errors, figures = item["values"], item["errors"], item["figures"]
         breaches = []
-        if not errors:
-            clean, _ = metrics.validate_snapshot(values, today=timezone.now().date())
+        if item["clean"] is not None:
             breaches = [
                 breach_text(b)
                 for b in metrics.alert_breaches(
-                    clean, figures, thresholds, agent.api_calls_per_hour
+                    item["clean"], figures, thresholds, agent.api_calls_per_hour
                 )
             ]
         rows.append(

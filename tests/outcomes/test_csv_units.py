@@ -4,13 +4,16 @@ read; an impossible date says it is not a real date, apart from a malformed one.
 
 import csv
 import io
+import re
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from core.errors import InvalidInput
-from outcomes import csv_rows, metrics
+from outcomes import csv_rows
+from outcomes import services as ms
 from outcomes.models import MetricSnapshot
 from overview import services as overview_services
 
@@ -27,6 +30,12 @@ ROW = {
     "baseline_cycle_time_s": "240",
     "baseline_error_rate": "0.05",
 }
+
+
+def check(row: dict, today=date(2026, 12, 1)) -> tuple[dict, dict]:
+    """(clean values, errors) of a decoded row, checked as the import checks it."""
+    checked = ms.snapshot_check(row, today=today)
+    return (checked.snapshot.model_dump() if checked.snapshot else {}), checked.errors
 
 
 def csv_text(*rows: dict, delimiter=",") -> str:
@@ -64,7 +73,7 @@ def test_a_plain_number_above_one_stays_a_fraction_and_the_rule_refuses_it():
     (row,) = csv_rows.parse_rows(csv_text({"baseline_error_rate": "12"}))
 
     assert row["baseline_error_rate"] == 12
-    _, errors = metrics.validate_snapshot(row, today=metrics.date(2026, 6, 1))
+    _, errors = check(row, today=date(2026, 6, 1))
     assert errors == {"baseline_error_rate": ["Must be a fraction from 0 to 1."]}
 
 
@@ -80,7 +89,7 @@ def test_a_percent_sign_in_a_count_or_an_amount_stays_text_for_the_rule_to_refus
 
     assert row["tasks"] == cell
     assert row["cost"] == cell
-    _, errors = metrics.validate_snapshot(row, today=metrics.date(2026, 6, 1))
+    _, errors = check(row, today=date(2026, 6, 1))
     assert {"tasks", "cost"} <= set(errors)
 
 
@@ -155,7 +164,7 @@ def test_unknown_columns_of_a_semicolon_file_say_how_it_was_read():
 def test_an_impossible_date_is_not_a_real_date_and_a_malformed_one_asks_for_iso(cell, message):
     (row,) = csv_rows.parse_rows(csv_text({"period_end": cell}))
 
-    _, errors = metrics.validate_snapshot(row, today=metrics.date(2026, 12, 1))
+    _, errors = check(row)
 
     assert errors["period_end"] == [message]
 
@@ -165,10 +174,10 @@ def test_a_leap_day_is_a_real_date():
         csv_text({"period_start": "2024-02-01", "period_end": "2024-02-29"})
     )
 
-    clean, errors = metrics.validate_snapshot(row, today=metrics.date(2026, 12, 1))
+    clean, errors = check(row)
 
     assert errors == {}
-    assert clean["period_end"] == metrics.date(2024, 2, 29)
+    assert clean["period_end"] == date(2024, 2, 29)
 
 
 # --------------------------------------------------------------------------- the upload page
@@ -236,3 +245,54 @@ def test_the_csv_template_shows_a_percentage_and_reads_back(operator, client_for
     assert ",4%," in text
     assert row["baseline_error_rate"] == pytest.approx(0.04)
     assert row["quality_score"] == pytest.approx(0.86)
+
+
+# --------------------------------------------------------------------------- one definition
+
+
+BAD = {"tasks_completed": "120", "cost": "-1.5", "quality_score": "1.5"}
+SAME_WORDS = {
+    "tasks_completed": ["Cannot exceed tasks (100)."],
+    "cost": ["Must not be negative."],
+    "quality_score": ["Must be a fraction from 0 to 1."],
+}
+
+
+def test_a_csv_row_the_api_and_the_form_refuse_in_the_same_words(
+    agent, operator, client_for, api_for
+):
+    # the CSV preview names the row and the field
+    page = upload(client_for(operator), agent, csv_text(BAD)).content.decode()
+    row = page.split('data-row="1"')[1].split("</tr>")[0]
+    for field, (message,) in SAME_WORDS.items():
+        label = "Quality score (0 to 1)" if field == "quality_score" else field.replace("_", " ")
+        assert f"{label.capitalize()}:</strong> {message}" in row
+    # the API
+    body = {**ROW, **BAD}
+    body = {k: v if k.startswith("period") else float(v) for k, v in body.items()}
+    body.update(tasks=100, tasks_completed=120, escalations=5, errors=2)
+    response = api_for(operator).post(f"/api/v1/agents/{agent.pk}/metrics", body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == SAME_WORDS
+    # the form, where the page's units are the API's (the quality score is reworded as a score)
+    form = {**ROW, **BAD, "baseline_error_rate": "5"}
+    errors = client_for(operator).post(reverse("outcomes:new", args=[agent.pk]), form)
+    errors = errors.context["form"].errors
+    assert errors["tasks_completed"] == SAME_WORDS["tasks_completed"]
+    assert errors["cost"] == SAME_WORDS["cost"]
+    assert errors["quality_score"] == ["Enter a score from 0 to 1, e.g. 0.82."]
+    assert not MetricSnapshot.objects.exists()
+
+
+def test_the_form_states_no_bound_the_definition_refuses_beyond_ten_to_the_twelve(
+    agent, operator, client_for
+):
+    form = {**ROW, "cost": str(10**12 + 1), "baseline_error_rate": "5"}
+
+    response = client_for(operator).post(reverse("outcomes:new", args=[agent.pk]), form)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["cost"] == ["Must be at most 10^12."]
+    (tag,) = re.findall(r'<input[^>]*name="cost"[^>]*>', response.content.decode())
+    assert 'max="1000000000000"' in tag  # the bound told to the browser, as a hint
+    assert not MetricSnapshot.objects.exists()

@@ -1,0 +1,80 @@
+"""The snapshot's body is checked at the edge by its one definition (outcomes.inputs
+.SnapshotInput, docs/adr/0009-validate-once.md): django-ninja refuses a bad shape with the
+contract's 400 before the service runs; the service keeps the rules that need today or the
+stored periods."""
+
+import pytest
+import time_machine
+
+from outcomes import services as outcome_services
+from outcomes.inputs import SnapshotInput
+from outcomes.models import MetricSnapshot
+from overview import services as overview_services
+
+pytestmark = pytest.mark.django_db
+
+HEALTHY = {
+    "period_start": "2026-01-01",
+    "period_end": "2026-01-31",
+    "tasks": 1000,
+    "tasks_completed": 950,
+    "escalations": 50,
+    "errors": 20,
+    "cost": 1900.0,
+    "avg_cycle_time_s": 120,
+    "baseline_cost_per_case": 6.0,
+    "baseline_cycle_time_s": 1200,
+    "baseline_error_rate": 0.03,
+}
+
+
+@pytest.fixture
+def agent(org, assessor, make_member):
+    make_member(org, "assessor", username="olga")
+    return overview_services.agent_create(
+        membership=assessor, data={"name": "Refunds", "owner": "olga"}
+    )
+
+
+def url(agent):
+    return f"/api/v1/agents/{agent.pk}/metrics"
+
+
+def test_a_bad_shape_is_refused_before_the_service_runs(api_for, assessor, agent, monkeypatch):
+    monkeypatch.setattr(
+        outcome_services, "metric_snapshot_post", lambda **kw: pytest.fail("service reached")
+    )
+
+    response = api_for(assessor).post(url(agent), {**HEALTHY, "tasks_completed": 1001})
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"tasks_completed": ["Cannot exceed tasks (1000)."]}}
+
+
+def test_the_service_is_given_the_checked_definition(api_for, assessor, agent, monkeypatch):
+    given = []
+    real = outcome_services.metric_snapshot_post
+    monkeypatch.setattr(
+        outcome_services,
+        "metric_snapshot_post",
+        lambda **kw: given.append(kw["data"]) or real(**kw),
+    )
+
+    response = api_for(assessor).post(url(agent), {**HEALTHY, "surprise": 1})
+
+    assert response.status_code == 201
+    assert isinstance(given[0], SnapshotInput)
+    assert given[0].tasks == 1000
+
+
+def test_the_period_has_ended_is_the_services_rule_told_after_the_shape(api_for, assessor, agent):
+    with time_machine.travel("2026-05-04 12:00:00Z", tick=False):
+        tomorrow = {**HEALTHY, "period_start": "2026-05-01", "period_end": "2026-05-05"}
+        shape = api_for(assessor).post(url(agent), {**tomorrow, "cost": -1})
+        late = api_for(assessor).post(url(agent), tomorrow)
+
+    assert shape.json()["errors"] == {"cost": ["Must not be negative."]}
+    assert late.json()["errors"] == {
+        "period_end": ["The period ends after today (2026-05-04): post a period once it has ended."]
+    }
+    assert not MetricSnapshot.objects.exists()
