@@ -1,12 +1,14 @@
 """/api/v1/framework and /api/v1/assessments (docs/api.md)."""
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
+from pydantic import Field, StrictBool, StrictStr
 
 from assessments import selectors, services
+from assessments.inputs import ScoresChange
 from assessments.models import Assessment
 from core import permissions
 
@@ -68,19 +70,24 @@ def framework_get(request):
 
 # --- assessments -----------------------------------------------------------------------------
 
-ScoreIn = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 5})]
-
 
 class AssessmentCreateIn(In):
     title: StrictStr = Field(max_length=200)
     copy_from_last: StrictBool = False
 
 
-class ScoresIn(In):
-    scores: dict[str, ScoreIn]
-    version: StrictInt | None = Field(
-        default=None, description="The version you read; a stale one answers 409."
-    )
+class ScoresIn(ScoresChange):
+    """assessments.inputs.ScoresChange as the PATCH's body: the criteria are those of the
+    path's assessment, looked up (api.auth) before the body is read, so that an unknown one
+    is named with every bad score."""
+
+    @classmethod
+    def criteria_in(cls, context: Any) -> Collection[str] | None:
+        request = context.get("request") if isinstance(context, Mapping) else None
+        assessment = getattr(request, "tenant_objects", {}).get("assessment_id")
+        if assessment is None:
+            return super().criteria_in(context)
+        return tuple(assessment.framework.criteria_by_key)
 
 
 class VerdictReasonOut(Schema):
@@ -209,8 +216,7 @@ def assessment_scores(request, assessment_id: str, payload: ScoresIn):
     updated = services.assessment_set_scores(
         assessment=request.tenant_objects["assessment_id"],
         membership=request.auth,
-        scores=payload.scores,
-        expected_version=payload.version,
+        scores=payload,  # checked by ninja with assessments.inputs.ScoresChange
     )
     return assessment_out(updated)
 

@@ -2,30 +2,24 @@
 prompt versions CI posts through the deployment gate (docs/api.md)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import Http404
 from ninja import Body, Query, Router, Schema, Status
-from pydantic import (
-    Field,
-    StrictBool,
-    StrictStr,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import Field
 
 from agents.models import Agent
 from core import permissions
 from gates import selectors as gates_selectors
 from gates import services as gates_services
 from gates.checklists import PHASES, phase_definition
-from gates.inputs import AttestationChange, DecisionInput
+from gates.inputs import AttestationChange, DecisionInput, PromptVersionInput
 from gates.models import Gate, GateDecision, PromptVersion
 from gates.promptfoo import suite_from_json
 
-from .agents import NumberIn, RuleReasonOut, assessor, reason_out
+from .agents import RuleReasonOut, assessor, reason_out
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["gates"])
 
@@ -194,48 +188,6 @@ def gate_decision(request, agent_id: str, phase: str, payload: DecisionInput):
     return Status(201, decision_out(record, phase_number))
 
 
-RESULTS_DOC = (
-    "The JSON that `promptfoo eval -o results.json` writes, in place of the boolean; read are "
-    "results.stats (successes, failures, errors) and results.results[] (each test's outcome)."
-)
-
-
-class PromptVersionIn(In):
-    tag: StrictStr
-    regression_passed: StrictBool | None = Field(
-        default=None, description="Whether the regression suite passed (or send regression)."
-    )
-    adversarial_passed: StrictBool | None = Field(
-        default=None, description="Whether the adversarial suite passed (or send adversarial)."
-    )
-    regression: dict[str, Any] | None = Field(default=None, description=RESULTS_DOC)
-    adversarial: dict[str, Any] | None = Field(default=None, description=RESULTS_DOC)
-    pass_rate_threshold: NumberIn | None = Field(
-        default=None,
-        description="A percentage, 0 to 100: a suite sent as results passes when its pass "
-        "rate reaches it (without it: no failure and no error).",
-    )
-    delta: NumberIn | None = Field(
-        default=None,
-        description="Change against the prior version's outputs, ≥ 0. Without it, computed "
-        "from the current version's stored regression results (0 when there are none).",
-    )
-    # Required, but checked by the service, so that a missing suite is named beside it.
-    tolerance: NumberIn | None = Field(
-        default=None, description="Required: the largest delta that may ship, ≥ 0."
-    )
-    rollback_target: StrictStr = Field(default="", description="The tag to roll back to.")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul_or_invisible_text(cls, value: Any, info: ValidationInfo) -> Any:
-        # A results file is read, not stored: its outputs may hold any text (only the derived
-        # test keys are kept, and gates/promptfoo.py cleans them).
-        if info.field_name in ("regression", "adversarial"):
-            return value
-        return In._no_nul_or_invisible_text(value)
-
-
 class ShipReasonOut(Schema):
     code: Literal["regression_failed", "adversarial_failed", "delta_above_tolerance"]
     message: str
@@ -326,7 +278,7 @@ def prompt_version_out(version: PromptVersion, current_id: int | None) -> dict:
     response={201: PromptVersionOut, **WRITE_ERRORS},
     auth=assessor,
 )
-def prompt_version_post(request, agent_id: str, payload: PromptVersionIn):
+def prompt_version_post(request, agent_id: str, payload: PromptVersionInput):
     """The deployment gate a CI pipeline calls: it ships only when both suites passed and
     0 ≤ delta ≤ tolerance. Each suite is a boolean or promptfoo's results file; without a delta
     it is computed against the current version's results. A shipping version becomes the
@@ -336,7 +288,7 @@ def prompt_version_post(request, agent_id: str, payload: PromptVersionIn):
     version = gates_services.prompt_version_post(
         agent=request.tenant_objects["agent_id"],
         membership=request.auth,
-        data=payload.model_dump(exclude_unset=True),
+        data=payload,  # checked by ninja with gates.inputs.PromptVersionInput
     )
     current_id = version.pk if version.ship else version.agent.current_prompt_id
     return Status(201, prompt_version_out(version, current_id))

@@ -7,14 +7,15 @@ from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, StrictStr
+from pydantic import Field
 
 from core.errors import Conflict, ConflictReason
 from reports import selectors, services
+from reports.inputs import ReportRequest
 from reports.models import Report
 
 from .auth import member, rate_limit, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, DetailOut, In, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, ConflictOut, DetailOut, PageIn, paginate
 
 router = Router(tags=["reports"])
 
@@ -22,16 +23,6 @@ router = Router(tags=["reports"])
 @tenant_lookup("report_id")
 def _report(organization, raw):
     return selectors.report_get(organization=organization, pk=raw)
-
-
-class ReportIn(In):
-    title: StrictStr | None = Field(default=None, max_length=200)
-    period_start: date | None = Field(
-        default=None, description="ISO date; default 89 days before the end."
-    )
-    period_end: date | None = Field(
-        default=None, description="ISO date, no later than today; default today."
-    )
 
 
 class ReportQueuedOut(Schema):
@@ -86,7 +77,7 @@ def report_out(report: Report) -> dict:
 @router.post(
     "/reports", response={202: ReportQueuedOut, **WRITE_ERRORS, 429: DetailOut}, auth=member
 )
-def report_request(request, payload: ReportIn):
+def report_request(request, payload: ReportRequest):
     """Ask for a board report; it is rendered by a worker, never in the request. A member may
     ask for a limited number (429 with Retry-After past it)."""
     rate_limit(
@@ -98,9 +89,7 @@ def report_request(request, payload: ReportIn):
     )
     report = services.report_request(
         membership=request.auth,
-        title=payload.title,
-        period_start=payload.period_start,
-        period_end=payload.period_end,
+        data=payload,  # checked by ninja with reports.inputs.ReportRequest
     )
     return Status(202, {"id": str(report.pk), "status": report.status})
 

@@ -89,11 +89,13 @@ class Rubric(LayoutObject):
         return render_to_string(self.template, {"criterion": self.criterion})
 
 
-class StepScoresForm(forms.Form):
+class StepScoresForm(ServiceErrorsMixin, forms.Form):
     """The three criteria of one dimension, each a choice 1-5 (unscored stays unscored), and
-    the version of the assessment the form was opened on."""
+    the version of the assessment the form was opened on. The form only decodes its radios to
+    whole numbers; the scores and the version are checked by the service
+    (assessments.inputs.ScoresChange), whose errors go beside the criterion they name."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, dimension, read_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,6 +128,11 @@ class StepScoresForm(forms.Form):
                 for c in self.criteria
             ),
         )
+
+    def service_error_field(self, key: str) -> str | None:
+        """The service names a score `scores.<criterion>`: its radios, when on this step."""
+        field = key.removeprefix("scores.")
+        return field if field in self.fields else None
 
     def scores(self) -> dict[str, int]:
         """The scores chosen on this step (cleaned), unscored criteria left out."""

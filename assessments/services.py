@@ -11,8 +11,10 @@ from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
+from core.inputs import parse
 
 from . import scoring
+from .inputs import ScoresChange, unknown_criteria
 from .models import Assessment, Framework, Score
 from .selectors import assessment_latest_submitted, framework_default
 
@@ -75,26 +77,15 @@ def assessment_create(
     return assessment
 
 
-def validate_scores(framework: Framework, scores: object) -> dict[str, int]:
-    """Check a mapping of criterion key to score; raise InvalidInput naming every bad one."""
-    if not isinstance(scores, dict):
-        raise InvalidInput({"scores": ["Send an object of criterion key to a score from 1 to 5."]})
-    known = framework.criteria_by_key
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, int] = {}
-    for key, value in scores.items():
-        field = f"scores.{key}"
-        if key not in known:
-            errors[field] = [f"Unknown criterion {key!r}: use one of {', '.join(known)}."]
-        elif isinstance(value, bool) or not isinstance(value, int):
-            errors[field] = ["A score must be a whole number from 1 to 5."]
-        elif not scoring.MIN_SCORE <= value <= scoring.MAX_SCORE:
-            errors[field] = [f"{value} is out of range: a score is from 1 to 5."]
-        else:
-            clean[key] = value
-    if errors:
-        raise InvalidInput(errors)
-    return clean
+def scores_checked(framework: Framework, scores: object, version: object = None) -> ScoresChange:
+    """The scores and version checked by ScoresChange against the framework's criteria (as
+    stored), or InvalidInput naming every bad score at once."""
+    return parse(
+        ScoresChange,
+        {"scores": scores, "version": version},
+        what="scores",
+        context={"criteria": tuple(framework.criteria_by_key)},
+    )
 
 
 @transaction.atomic
@@ -102,12 +93,22 @@ def assessment_set_scores(
     *,
     assessment: Assessment,
     membership: Membership,
-    scores: object,
-    expected_version: int | None = None,
+    scores: ScoresChange | object,
+    expected_version: object = None,
 ) -> Assessment:
-    """Save some or all scores of a draft: all or nothing, refused on a stale version."""
+    """Save some or all scores of a draft: all or nothing, refused on a stale version.
+    `scores` is the API's checked ScoresChange (with its version), or the scores with the
+    `expected_version`, checked here by the same model."""
     _require_assessor(membership)
-    clean = validate_scores(assessment.framework, scores)
+    given = (
+        scores
+        if isinstance(scores, ScoresChange)
+        else scores_checked(assessment.framework, scores, expected_version)
+    )
+    unknown = unknown_criteria(given.scores, assessment.framework.criteria_by_key)
+    if unknown:  # a change checked without the framework's criteria
+        raise InvalidInput(unknown)
+    clean, expected_version = given.scores, given.version
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _not_submitted(locked)
     if expected_version is not None and expected_version != locked.version:

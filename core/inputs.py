@@ -13,19 +13,34 @@ The field kinds below refuse in the words the rooms' rules always used.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import InvalidInput
 from .rules import non_negative_number_error
 from .text import text_problem
 
 
-def refuse(message: str) -> None:
+def refuse(message: str) -> NoReturn:
     """Refuse the value with this message, as it is (no "Value error," before it)."""
     raise PydanticCustomError("refused", message)
+
+
+def problem(
+    loc: tuple, message: str, *, kind: str = "refused", given: object = None
+) -> InitErrorDetails:
+    """One refusal for `ValidationError.from_exception_data`, from a model validator that
+    gathers several at once; its kind is kept ("missing" reads "This field is required.")."""
+    return {"type": PydanticCustomError(kind, message), "loc": loc, "input": given}
+
+
+def problems_of(error: ValidationError) -> list[InitErrorDetails]:
+    """A field validation's refusals, to be raised again with others (all at once)."""
+    return [
+        problem(e["loc"], e["msg"], kind=e["type"], given=e.get("input")) for e in error.errors()
+    ]
 
 
 def _fraction(value: Any) -> float:
@@ -112,11 +127,14 @@ def errors_of(error: ValidationError, model: type[BaseModel]) -> dict[str, list[
     return out
 
 
-def parse[M: BaseModel](model: type[M], data: object, *, what: str) -> M:
-    """`data` checked by `model`, or InvalidInput naming every bad field (all at once)."""
+def parse[M: BaseModel](
+    model: type[M], data: object, *, what: str, context: dict | None = None
+) -> M:
+    """`data` checked by `model`, or InvalidInput naming every bad field (all at once).
+    `context` is the model's validation context (stored facts its validators compare with)."""
     if not isinstance(data, dict):
         raise InvalidInput({"__all__": [f"Send an object of {what}."]})
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as error:
         raise InvalidInput(errors_of(error, model)) from None

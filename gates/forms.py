@@ -10,6 +10,7 @@ from django import forms
 from core.forms import ServiceErrorsMixin, TextField
 
 from .evidence import ATTESTABLE
+from .inputs import TAG_MAX
 
 
 class _RadioSelectWithDisabled(forms.RadioSelect):
@@ -105,11 +106,13 @@ def _number(label, help_text, *, required=False, **kwargs):
 class PromptVersionForm(ServiceErrorsMixin, forms.Form):
     """A prompt version recorded in the browser, for teams without CI: the same fields the API
     takes (docs/ci.md), each suite as passed / failed or as promptfoo's results file. The
-    form only parses; `gates.services.prompt_version_post` validates and decides."""
+    form only decodes (text to numbers, a file to its JSON); `gates.services.prompt_version_post`
+    checks the values with gates.inputs.PromptVersionInput and decides. The browser is told
+    the tags' length as a hint."""
 
-    tag = TextField(
+    tag = forms.CharField(
         label="Tag",
-        max_length=100,
+        widget=forms.TextInput(attrs={"maxlength": TAG_MAX}),
         help_text="The version's tag, e.g. v8 (at most 100 characters, new for this agent).",
         error_messages={"required": "Give the version's tag."},
     )
@@ -150,10 +153,10 @@ class PromptVersionForm(ServiceErrorsMixin, forms.Form):
     tolerance = _number(
         "Tolerance", "The largest delta that may ship.", required=True, initial=0.05
     )
-    rollback_target = TextField(
+    rollback_target = forms.CharField(
         label="Rollback target",
         required=False,
-        max_length=100,
+        widget=forms.TextInput(attrs={"maxlength": TAG_MAX}),
         help_text="The tag to roll back to if this version misbehaves.",
     )
 

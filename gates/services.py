@@ -23,12 +23,11 @@ from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
 from core.inputs import errors_of, parse
-from core.validation import clean_text
 
 from . import evidence, promptfoo, rules
 from .checklists import PHASES, phase_definition
 from .evidence_selectors import agent_facts_and_items, phase_items
-from .inputs import AttestationChange, DecisionInput
+from .inputs import AttestationChange, DecisionInput, PromptVersionInput
 from .models import ChecklistItem, Gate, GateDecision, PromptVersion
 from .reviews import (  # noqa: F401  (re-exported: callers write gates through services)
     GOVERNANCE_PHASE,
@@ -342,39 +341,16 @@ def gate_decide(
     return record
 
 
-SUITES = ("regression", "adversarial")
-
-
-def _suite_input(data: dict, suite: str, errors: dict) -> promptfoo.SuiteResults | bool | None:
-    """A suite comes as `<suite>_passed` (a boolean) or as `<suite>` (promptfoo's results
-    object), never both; answers the one sent (None when it is refused, with its errors)."""
-    flag, results = f"{suite}_passed", suite
-    if flag in data and results in data:
-        errors[results] = [f"Send {flag} or {results} (promptfoo's results), not both."]
-        return None
-    if results in data:
-        try:
-            return promptfoo.parse_results(data[results])
-        except promptfoo.ResultsError as error:
-            for path, message in error.errors.items():
-                errors[f"{results}.{path}" if path else results] = [message]
-            return None
-    if flag not in data:
-        errors[flag] = [f"Send {flag} (true or false) or {results} (promptfoo's results JSON)."]
-        return None
-    if not isinstance(data[flag], bool):
-        errors[flag] = ["Must be true or false."]
-        return None
-    return data[flag]
-
-
 def _delta(
-    data: dict, current: PromptVersion | None, regression: promptfoo.SuiteResults | bool | None
+    given: PromptVersionInput,
+    current: PromptVersion | None,
+    regression: promptfoo.SuiteResults | bool,
 ) -> tuple[float, str, str]:
-    """The delta used, how it was obtained (PromptVersion.DeltaSource) and the tag compared."""
+    """The delta used, how it was obtained (PromptVersion.DeltaSource) and the tag compared:
+    a rule of the stored versions (the current one's regression results)."""
     source = PromptVersion.DeltaSource
-    if "delta" in data:
-        return float(data["delta"]), source.GIVEN, ""
+    if given.delta is not None:
+        return given.delta, source.GIVEN, ""
     if current is None:
         return 0.0, source.FIRST_VERSION, ""
     stored = promptfoo.suite_from_json(current.regression_results)
@@ -394,35 +370,24 @@ def _delta(
 
 
 @transaction.atomic
-def prompt_version_post(*, agent: Agent, membership: Membership, data: dict) -> PromptVersion:
+def prompt_version_post(
+    *, agent: Agent, membership: Membership, data: PromptVersionInput | object
+) -> PromptVersion:
     """The deployment gate a CI pipeline calls: record the version and say whether it ships.
     Each suite comes as a boolean or as promptfoo's results (gates/promptfoo.py); without a
-    delta, it is computed against the current version's stored regression results."""
+    delta, it is computed against the current version's stored regression results. `data` is
+    the API's checked PromptVersionInput, or what a form or the demo sends, checked here by
+    the same model."""
     permissions.may_post_prompt_version(membership, agent).require()
-    errors: dict = {}
-    tag = clean_text(data, "tag", "tag", errors, required=True, max_length=100)
-    suites = {suite: _suite_input(data, suite, errors) for suite in SUITES}
-    if "tolerance" not in data:
-        errors["tolerance"] = ["This field is required."]
-    for key in ("delta", "tolerance"):
-        error = rules.non_negative_number_error(data[key]) if key in data else None
-        if error:
-            errors[key] = [error]
-    threshold = data.get("pass_rate_threshold")
-    if "pass_rate_threshold" in data:
-        error = promptfoo.threshold_error(threshold)
-        if error:
-            errors["pass_rate_threshold"] = [error]
-        elif all(isinstance(s, bool) for s in suites.values()):
-            errors["pass_rate_threshold"] = [
-                "Applies to promptfoo's results: send regression or adversarial as results."
-            ]
-    rollback = clean_text(data, "rollback_target", "rollback_target", errors, max_length=100)
-    if errors:
-        raise InvalidInput(errors)
+    given = (
+        data
+        if isinstance(data, PromptVersionInput)
+        else parse(PromptVersionInput, data, what="the prompt version's fields")
+    )
+    tag, threshold, suites = given.tag, given.pass_rate_threshold, given.suites()
     locked = Agent.objects.select_for_update().get(pk=agent.pk)
     current = locked.current_prompt
-    delta, delta_source, delta_against = _delta(data, current, suites["regression"])
+    delta, delta_source, delta_against = _delta(given, current, suites["regression"])
     if PromptVersion.objects.filter(agent=locked, tag=tag).exists():
         raise Conflict(
             "That tag is already recorded.",
@@ -446,7 +411,7 @@ def prompt_version_post(*, agent: Agent, membership: Membership, data: dict) -> 
         regression_passed=passed["regression"],
         adversarial_passed=passed["adversarial"],
         delta=delta,
-        tolerance=float(data["tolerance"]),
+        tolerance=given.tolerance,
         regression_counts=counts["regression"],
         adversarial_counts=counts["adversarial"],
         pass_rate_threshold=threshold,
@@ -462,8 +427,8 @@ def prompt_version_post(*, agent: Agent, membership: Membership, data: dict) -> 
         delta=delta,
         delta_source=delta_source,
         delta_against=delta_against,
-        tolerance=float(data["tolerance"]),
-        rollback_target=rollback or "",
+        tolerance=given.tolerance,
+        rollback_target=given.rollback_target,
         ship=not reasons,
         reasons=[{"code": r.code, "message": r.message} for r in reasons],
         created_by=membership.user,

@@ -6,8 +6,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 
-from core.forms import ServiceErrorsMixin, TextField
+from core.forms import ServiceErrorsMixin
 
+from .inputs import TITLE_MAX
 from .snapshot import default_period
 
 DATE_ERROR = "Enter a date as YYYY-MM-DD, for example 2025-03-31."
@@ -25,10 +26,14 @@ def _date_field(label: str, help_text: str) -> forms.DateField:
 
 
 class ReportRequestForm(ServiceErrorsMixin, forms.Form):
-    """Title and period of a new report. The form only parses; the period rules (order, not
-    in the future) are the service's, and its errors are shown beside these fields."""
+    """Title and period of a new report. The form only decodes its widgets (text to dates);
+    the title's length and the period's rules (order, not in the future) are the service's
+    (reports.inputs.ReportRequest, reports.services), and its errors are shown beside these
+    fields. The browser is told the bounds as a hint."""
 
-    title = TextField(label="Title", required=False, max_length=200)
+    title = forms.CharField(
+        label="Title", required=False, widget=forms.TextInput(attrs={"maxlength": TITLE_MAX})
+    )
     period_start = _date_field("Period start", "The first day the report covers (inclusive).")
     period_end = _date_field(
         "Period end", "The last day it covers (inclusive); the end no later than today."

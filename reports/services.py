@@ -25,8 +25,10 @@ from audit.models import AuditCheckpoint
 from audit.services import audit_record
 from core import permissions
 from core.errors import Conflict, ConflictReason, InvalidInput
+from core.inputs import parse
 
 from . import rules
+from .inputs import ReportRequest
 from .models import Report
 from .selectors import report_ids_unfinished_since, report_previous_done
 from .snapshot import build_snapshot, default_period
@@ -34,35 +36,24 @@ from .snapshot import build_snapshot, default_period
 logger = logging.getLogger(__name__)
 
 
-def _parse_date(value: object, field: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[field] = ["Use an ISO date (YYYY-MM-DD)."]
-    return None
-
-
-def validate_period(
-    period_start: date | str | None, period_end: date | str | None, *, today: date
-) -> tuple[date, date]:
-    errors: dict = {}
-    start = _parse_date(period_start, "period_start", errors)
-    end = _parse_date(period_end, "period_end", errors)
-    if errors:
-        raise InvalidInput(errors)
-    default_start, default_end = default_period(today)
-    end = end or default_end
-    start = start or min(default_start, end)
+def period_errors(start: date, end: date, *, today: date) -> dict[str, list[str]]:
+    """The period's rules, which read the clock: it ends no later than today and starts on or
+    before its end (the dates' shape is reports.inputs.ReportRequest's)."""
+    errors: dict[str, list[str]] = {}
     if end > today:
         errors["period_end"] = [f"The period cannot end after today ({today.isoformat()})."]
     if start > end:
         errors["period_start"] = ["The period must start on or before its end."]
+    return errors
+
+
+def period_of(given: ReportRequest, *, today: date) -> tuple[date, date]:
+    """The period asked for, the default filling what is left out: it ends today, and starts
+    89 days before (or on its end, when that is earlier); InvalidInput if a rule refuses it."""
+    default_start, default_end = default_period(today)
+    end = given.period_end or default_end
+    start = given.period_start or min(default_start, end)
+    errors = period_errors(start, end, today=today)
     if errors:
         raise InvalidInput(errors)
     return start, end
@@ -83,19 +74,27 @@ def report_request_rate_key(membership: Membership) -> str:
 def report_request(
     *,
     membership: Membership,
-    title: str | None = None,
-    period_start: date | str | None = None,
-    period_end: date | str | None = None,
+    data: ReportRequest | None = None,
+    title: object = None,
+    period_start: object = None,
+    period_end: object = None,
 ) -> Report:
-    """Any member asks for a report: freeze the snapshot now, render in a worker later."""
+    """Any member asks for a report: freeze the snapshot now, render in a worker later. `data`
+    is the API's checked ReportRequest, or the title and the period are given (by the form,
+    a command) and checked here by the same model."""
     permissions.may_request_report(membership).require()
+    given = (
+        data
+        if data is not None
+        else parse(
+            ReportRequest,
+            {"title": title, "period_start": period_start, "period_end": period_end},
+            what="a report's title and period",
+        )
+    )
     now = timezone.now()
-    start, end = validate_period(period_start, period_end, today=now.date())
-    if title is not None and not isinstance(title, str):
-        raise InvalidInput({"title": ["Must be text."]})
-    title = (title or "").strip() or f"Board report {start.isoformat()} to {end.isoformat()}"
-    if len(title) > 200:
-        raise InvalidInput({"title": ["Keep the title to 200 characters or fewer."]})
+    start, end = period_of(given, today=now.date())
+    title = given.title or f"Board report {start.isoformat()} to {end.isoformat()}"
     organization = membership.organization
     previous = report_previous_done(organization=organization)
     snapshot = build_snapshot(

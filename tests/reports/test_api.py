@@ -57,6 +57,8 @@ def test_status_progress_and_pdf_once_done(api, populated, media):
         ({"period_end": "2026-06-16"}, "period_end"),
         ({"period_start": "not a date"}, "period_start"),
         ({"title": 42}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": 7, "period_end": "soon"}, "period_end"),  # every bad field at once
     ],
 )
 def test_bad_periods_are_400(api, org, body, field):

@@ -131,7 +131,7 @@ def test_an_empty_title_and_period_use_the_defaults(
         ),
         ({"period_start": "31/03/2026"}, "period_start", "Enter a date as YYYY-MM-DD"),
         ({"period_end": "2026-02-30"}, "period_end", "Enter a date as YYYY-MM-DD"),
-        ({"title": "x" * 201}, "title", "at most 200 characters"),
+        ({"title": "x" * 201}, "title", "Keep the title to 200 characters or fewer."),
     ],
 )
 def test_a_bad_request_shows_the_error_beside_its_field_and_saves_nothing(
