@@ -1,16 +1,23 @@
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+
+from core.models import DataVersion
 
 from .models import ApiToken, Invitation, Membership, Organization, hash_token
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
-    """The organizations a user may act in: active memberships only."""
+    """The organizations a user may act in: active memberships only.
+
+    Each carries the data version as it was at the start of the request (`data_version`,
+    core/freshness.py), read in the same query, before the page reads anything it shows: the
+    page cache's key (core/page_cache.py)."""
     return list(
         Membership.objects.filter(user=user, is_active=True)
         .select_related("organization")
+        .annotate(data_version=Subquery(DataVersion.objects.filter(pk=1).values("value")[:1]))
         .order_by("organization__name")
     )
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.page_cache import cached_page
 from core.roles import can_edit_assessment
 from core.tenancy import member_required, role_needed_message
 
@@ -70,6 +71,7 @@ class _AssessmentPages:
 
 
 @member_required
+@cached_page
 def assessment_list(request):
     paginator = Paginator(_AssessmentPages(request.membership.organization), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -257,6 +259,7 @@ def _missing(assessment) -> list[dict]:
 
 
 @member_required
+@cached_page
 def assessment_detail(request, pk):
     organization = request.membership.organization
     assessment = assessment_get(organization=organization, pk=pk)

@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import statistics
+import string
 import subprocess
 import sys
 import threading
@@ -83,6 +84,7 @@ def session_cookie(user, membership) -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.utils.crypto import get_random_string
 
     from accounts.middleware import SESSION_KEY as MEMBERSHIP_KEY
 
@@ -92,7 +94,11 @@ def session_cookie(user, membership) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[MEMBERSHIP_KEY] = membership.pk
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    # A browser holds its CSRF cookie from its first page on (the page cache keys on it).
+    csrf = get_random_string(32, allowed_chars=string.ascii_letters + string.digits)
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.CSRF_COOKIE_NAME}={csrf}"
+    )
 
 
 def load(url: str, *, seconds: float = 5.0, threads: int = 4, headers=None) -> dict:

@@ -1,7 +1,7 @@
 """Median latency of the main pages at the sizes our users reach, each beside the sign-in page
 (and a bare Django view) on one gunicorn server (2 sync workers) in the same run, as a ratio.
 
-    .venv/bin/python benchmarks/bench_latency.py [--seconds 3] [--runs 3] [--profile PAGE]
+    .venv/bin/python benchmarks/bench_latency.py [--seconds 3] [--runs 3] [--profile PAGE] [--cold]
 
 Worlds, each in an organization of its own: a member page with nothing to list (the
 notifications of a member who has none: the frame every member page pays); 50 submitted
@@ -11,9 +11,14 @@ weekly snapshots and 20 prompt versions; an agent with 36 months of snapshots; 2
 is measured `--runs` times (interleaved, so that a busy moment of the machine hits every page
 alike) and the table shows the median run. `--profile PAGE` (a label's first word, e.g.
 "board") prints a cProfile of that page through Django's test client instead.
+
+Each client sends a session and a CSRF cookie, as a browser does after its first page, so a
+page is drawn once and then served from the page cache until the data version moves
+(core/page_cache.py); `--cold` turns the cache off, to measure what drawing each page costs.
 """
 
 import argparse
+import os
 import statistics
 import sys
 from datetime import date, timedelta
@@ -141,9 +146,10 @@ def profile(pages, word: str) -> None:
     from django.test import Client
 
     label, path, cookie = next(p for p in pages if p[0].split()[0] == word or word in p[0])
-    name, _, value = cookie.partition("=")
     client = Client()
-    client.cookies[name] = value
+    for pair in cookie.split("; "):
+        name, _, value = pair.partition("=")
+        client.cookies[name] = value
     assert client.get(path).status_code == 200
     profiler = cProfile.Profile()
     profiler.enable()
@@ -159,7 +165,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", default="")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="with the page cache off: what each page costs when it is drawn afresh",
+    )
     args = parser.parse_args()
+    if args.cold:
+        os.environ["READINESS_PAGE_CACHE_SECONDS"] = "0"  # read by the settings, and gunicorn
     setup_django("latency")
     from django.core.management import call_command
 

@@ -1,5 +1,5 @@
-"""What every room stands on: the worker's heartbeat, written by the scheduler's task, and the
-probes of `manage.py worker_probe`."""
+"""What every room stands on: the worker's heartbeat, written by the scheduler's task, the
+probes of `manage.py worker_probe`, and the data version the page cache keys on."""
 
 from django.db import models
 from django.utils import timezone
@@ -36,3 +36,14 @@ class WorkerProbe(models.Model):
 
     def __str__(self) -> str:
         return f"probe {self.token[:8]} by {self.worker}"
+
+
+class DataVersion(models.Model):
+    """One row: a number that grows after every committed write to the database
+    (core/freshness.py). A cached page is kept under the number it was drawn at, so a write
+    makes every older copy unreachable (docs/adr/0010-pages-cached-under-the-data-version.md)."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"data version {self.value}"

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.models import Agent
 from agents.selectors import risk_assessment_list
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.page_cache import cached_page
 from core.roles import (
     can_advance_horizon,
     can_change_thresholds,
@@ -338,6 +339,7 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
 
 @require_GET
 @member_required
+@cached_page
 def agent_metrics(request, pk):
     organization = request.membership.organization
     return _metrics_page(request, outcomes_agent_get(organization=organization, pk=pk))

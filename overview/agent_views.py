@@ -22,6 +22,7 @@ from agents.rules import permission_review_reasons
 from agents.selectors import business_units
 from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.page_cache import cached_page
 from core.roles import (
     can_edit_agent,
     can_end_drill,
@@ -217,6 +218,7 @@ def _detail_page(
 
 @require_GET
 @member_required
+@cached_page
 def agent_detail(request, pk):
     return _detail_page(request, agent_page_get(organization=_organization(request), pk=pk))
 

@@ -15,6 +15,7 @@ from agents.selectors import business_units
 from assessments.page_parts import chart_key
 from assessments.selectors import assessment_count, assessment_rows, assessment_trend
 from assessments.views import verdict_outcome
+from core.page_cache import cached_page
 from core.roles import (
     can_edit_agent,
     can_edit_assessment,
@@ -45,6 +46,7 @@ def _members(request):
 
 
 @member_required
+@cached_page
 def home(request):
     organization = request.membership.organization
     # The trend ends with the latest submitted assessment: one read serves both.
@@ -180,6 +182,7 @@ def _summary(facts, now) -> dict:
 
 @require_GET
 @member_required
+@cached_page
 def agent_board(request):
     """The page a CTO opens on Monday: every agent, its four gates, the kill switch's flags.
     Above BOARD_PAGE_SIZE agents it is paginated; the summary still counts every agent."""

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.page_cache import cached_page
 from core.roles import can_edit_assessment
 from core.tenancy import member_required
 
@@ -16,6 +17,7 @@ SHOWN = 50
 
 @require_GET
 @member_required
+@cached_page
 def work_page(request):
     work = my_work(membership=request.membership, now=timezone.now())
     return render(

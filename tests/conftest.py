@@ -193,6 +193,15 @@ def _fresh_rate_limits():
     caches["ratelimit"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Every test starts with no cached page: a rolled-back test leaves the data version
+    where it was, so the next test's pages could otherwise meet its copies."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
 # --- the agent rooms' services: an owner, a registered agent, what a refused call must not change
 
 

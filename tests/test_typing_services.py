@@ -20,6 +20,7 @@ TYPED = (
     "outcomes/selectors.py",
     "assessments/services.py",
     "agents/services.py",
+    "agents/record_services.py",
     "killswitch/services.py",
     "accounts/services.py",
     "notifications/services.py",
@@ -28,6 +29,8 @@ TYPED = (
     "reports/services.py",
     "sso/services.py",
     "overview/services.py",
+    "core/freshness.py",
+    "core/page_cache.py",
 )
 
 

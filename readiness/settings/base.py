@@ -271,7 +271,21 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
     ),
+    # Whole member pages under the data version (core/page_cache.py), in each process's
+    # memory: the version is read from the database, so no process serves a page older than
+    # the last commit, and nothing crosses the network for a hit.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
 }
+# How long a cached page may be served while no write happens: what time alone changes
+# ("spans in the last 7 days", a review falling due) shows within this many seconds. 0 turns
+# the page cache off.
+READINESS_PAGE_CACHE_SECONDS = env.int("READINESS_PAGE_CACHE_SECONDS", default=60)
+# The data version grows after each transaction commits (core/freshness.py).
+READINESS_VERSION_AFTER_COMMIT = True
 CELERY_BROKER_DIR = Path(env.str("READINESS_BROKER_DIR", default=str(VAR_DIR / "celery")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

@@ -27,6 +27,9 @@ DEMO_PUBLISHED_PASSWORDS = True
 DEMO_LOGINS_FILE = None
 # Webhook tests deliver to receivers on the loopback only.
 WEBHOOK_ALLOW_LOOPBACK = True
+# A test's transaction never commits: the data version grows at each write instead of after
+# the commit (tests/core/test_freshness.py checks the after-commit path on its own).
+READINESS_VERSION_AFTER_COMMIT = False
 
 # A file test database (not :memory:), so threads and a real Celery worker process in the
 # integration tests see the same data.
