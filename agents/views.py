@@ -8,10 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core import permissions
 from core.errors import Forbidden, InvalidInput
-from core.roles import (
-    can_review_permissions,
-)
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 
 from . import services
@@ -24,7 +23,7 @@ def _agent(request, pk) -> Agent:
     return agent_get(organization=request.membership.organization, pk=pk)
 
 
-@member_required(allow=can_review_permissions, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_review_permissions), objects=url_object(agent_get))
 def risk_assessment_new(request, pk):
     agent = _agent(request, pk)
     form = RiskAssessmentForm(request.POST if request.method == "POST" else None)
@@ -64,6 +63,6 @@ def permission_review_list(request):
                 organization=request.membership.organization, today=today
             ),
             "today": today,
-            "can_review": can_review_permissions(request.membership.roles),
+            "can_review": bool(permissions.may_review_permissions(request.membership)),
         },
     )

@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.page_cache import cached_page
-from core.roles import can_edit_assessment
+from core.permissions import by_roles
 from core.tenancy import member_required, role_needed_message
 
 from . import scoring, services
@@ -38,7 +39,7 @@ STALE_MESSAGE = (
 
 
 def can_edit(request) -> bool:
-    return can_edit_assessment(request.membership.roles)
+    return bool(permissions.may_edit_assessment(request.membership))
 
 
 # --------------------------------------------------------------------------- home and list
@@ -109,7 +110,7 @@ def _row(assessment) -> dict:
 # --------------------------------------------------------------------------- new
 
 
-@member_required(allow=can_edit_assessment)
+@member_required(allow=by_roles(permissions.may_edit_assessment))
 def assessment_new(request):
     last = assessment_latest_submitted(organization=request.membership.organization)
     form = NewAssessmentForm(request.POST or None, last_submitted=last)
@@ -286,7 +287,8 @@ def assessment_submit(request, pk):
     without `confirm`, shows the confirm page (the result page's button lands there)."""
     assessment = assessment_get(organization=request.membership.organization, pk=pk)
     if not can_edit(request):
-        raise PermissionDenied(role_needed_message(request.membership, can_edit_assessment))
+        allow = by_roles(permissions.may_edit_assessment)
+        raise PermissionDenied(role_needed_message(request.membership, allow))
     confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
     if not confirmed and assessment.is_draft and not _missing(assessment):
         outcome = verdict_outcome(assessment)

@@ -11,7 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from core.roles import can_view_audit_log
+from core import permissions
+from core.permissions import by_roles
 from core.tenancy import member_required
 
 from .actions import Action
@@ -80,7 +81,7 @@ def _filtered(form: AuditFilterForm, organization):
 
 
 @require_GET
-@member_required(allow=can_view_audit_log)
+@member_required(allow=by_roles(permissions.may_view_audit_log))
 def audit_log(request):
     organization = request.membership.organization
     currency = getattr(organization, "currency", None)
@@ -156,7 +157,7 @@ def _csv_lines(entries, currency: str | None):
 
 
 @require_GET
-@member_required(allow=can_view_audit_log)
+@member_required(allow=by_roles(permissions.may_view_audit_log))
 def audit_export(request):
     """The filtered entries as CSV, streamed a chunk of rows at a time."""
     organization = request.membership.organization

@@ -73,8 +73,8 @@ ALLOWED = Answer(True)
 
 @dataclass(frozen=True)
 class RolesOnly:
-    """A member known only by roles: what `core.roles.can_*` and the tenancy guard, which pass
-    role sets, ask the questions with."""
+    """A member known only by roles: what the tenancy guard and `role_needed_message`, which
+    pass role sets, ask the questions with (`by_roles`)."""
 
     roles: frozenset[Role]
     user_id: int | None = None

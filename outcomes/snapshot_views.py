@@ -11,10 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core import permissions
 from core.errors import Forbidden, InvalidInput
-from core.roles import (
-    can_post_metrics,
-)
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 from gates.selectors import agent_get
 
@@ -66,7 +65,7 @@ def _snapshot_initial(latest) -> dict:
     }
 
 
-@member_required(allow=can_post_metrics, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_post_metrics), objects=url_object(agent_get))
 def snapshot_new(request, pk):
     agent = _agent(request, pk)
     thresholds = services.thresholds_of(agent)
@@ -201,7 +200,7 @@ def _upload_page(request, agent, form, *, preview=None, token="", name="", statu
     )
 
 
-@member_required(allow=can_post_metrics, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_post_metrics), objects=url_object(agent_get))
 def snapshot_upload(request, pk):
     """Upload a CSV, see every row (its errors or its figures), then confirm to save all."""
     agent = _agent(request, pk)

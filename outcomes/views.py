@@ -14,14 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Agent
 from agents.selectors import risk_assessment_list
+from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.page_cache import cached_page
-from core.roles import (
-    can_advance_horizon,
-    can_change_thresholds,
-    can_post_metrics,
-    can_review_permissions,
-)
+from core.permissions import by_roles
 from core.templatetags.formatting import money
 from core.tenancy import member_required, url_object
 from gates import rules
@@ -251,7 +247,7 @@ def _snapshot_row(snapshot, currency=None) -> dict:
     }
 
 
-def _horizon(agent, states, reasons, roles) -> dict:
+def _horizon(agent, states, reasons, member) -> dict:
     current = agent.horizon or ""
     target = metrics.next_horizon(current) if current else None
     return {
@@ -276,7 +272,7 @@ def _horizon(agent, states, reasons, roles) -> dict:
         ],
         "reasons": reasons,
         "owner_blocked": any(r.code == "owner_cannot_decide" for r in reasons),
-        "can_advance": can_advance_horizon(roles),
+        "can_advance": bool(permissions.may_advance_horizon(member)),
     }
 
 
@@ -298,11 +294,11 @@ def _curl_example(request, agent) -> str:
 
 
 def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200):
-    roles = request.membership.roles
+    member = request.membership
     thresholds = services.thresholds_of(agent)
     latest = services.latest_snapshot(agent)
     reasons = services.horizon_advance_reasons(agent=agent, membership=request.membership)
-    if not can_advance_horizon(roles):
+    if not permissions.may_advance_horizon(member):
         reasons = [r for r in reasons if r.code != "owner_cannot_decide"]
     # outcomes_agent_get reads the states in one light query; agent_get prefetched the gates
     states = agent.gate_state_map if hasattr(agent, "gate_state_map") else gate_states(agent)
@@ -319,7 +315,7 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
             "outcomes": _outcomes(latest, thresholds) if latest else [],
             "latest_signals": _snapshot_row(latest)["signals"] if latest else [],
             "thresholds": thresholds,
-            "horizon": _horizon(agent, states, reasons, roles),
+            "horizon": _horizon(agent, states, reasons, member),
             "advance_form": advance_form or AdvanceForm(),
             "refusal": refusal,
             "decisions": horizon_decision_list(agent=agent),
@@ -329,9 +325,9 @@ def _metrics_page(request, agent, *, advance_form=None, refusal=None, status=200
             "rates_chart_svg": svgs["rates"],
             "baseline_chart_svg": svgs["baseline"],
             "curl_example": _curl_example(request, agent) if latest is None else "",
-            "can_post": can_post_metrics(roles),
-            "can_review": can_review_permissions(roles),
-            "can_change_thresholds": can_change_thresholds(roles),
+            "can_post": bool(permissions.may_post_metrics(member)),
+            "can_review": bool(permissions.may_review_permissions(member)),
+            "can_change_thresholds": bool(permissions.may_change_thresholds(member)),
         },
         status=status,
     )
@@ -346,7 +342,7 @@ def agent_metrics(request, pk):
 
 
 @require_POST
-@member_required(allow=can_advance_horizon, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_advance_horizon), objects=url_object(agent_get))
 def horizon_advance(request, pk):
     agent = _agent(request, pk)
     form = AdvanceForm(request.POST)
@@ -386,7 +382,7 @@ def _thresholds_page(request, agent, form, *, status=200):
             "agent": agent,
             "form": form,
             "phase4_at_go": states.get(4) == Gate.State.GO,
-            "can_change": can_change_thresholds(request.membership.roles),
+            "can_change": bool(permissions.may_change_thresholds(request.membership)),
         },
         status=status,
     )
@@ -396,7 +392,7 @@ def _thresholds_page(request, agent, form, *, status=200):
 def thresholds_edit(request, pk):
     """Every member reads the thresholds; only an admin changes them."""
     agent = _agent(request, pk)
-    can_change = can_change_thresholds(request.membership.roles)
+    can_change = bool(permissions.may_change_thresholds(request.membership))
     if request.method != "POST":
         form = ThresholdsForm(thresholds=services.thresholds_of(agent), read_only=not can_change)
         return _thresholds_page(request, agent, form)

@@ -23,14 +23,7 @@ from agents.selectors import business_units
 from core import permissions
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.page_cache import cached_page
-from core.roles import (
-    can_edit_agent,
-    can_end_drill,
-    can_manage_agent_tokens,
-    can_resume_agent,
-    can_review_permissions,
-    can_suspend_agent,
-)
+from core.permissions import by_roles
 from core.tenancy import member_required, url_object
 from gates import rules
 from gates.checklists import phase_definition
@@ -66,7 +59,7 @@ def _members(request):
     return list(active_member_list(organization=_organization(request)))
 
 
-@member_required(allow=can_edit_agent)
+@member_required(allow=by_roles(permissions.may_edit_agent))
 def agent_new(request):
     organization = _organization(request)
     units = business_units(organization=organization)
@@ -135,7 +128,7 @@ def _detail_page(
     created_token=None,
     status=200,
 ):
-    roles = request.membership.roles
+    member = request.membership
     now = timezone.now()
     suspension = open_suspension(agent=agent) if agent.is_suspended else None
     drills = list(drill_list(agent=agent)[:5])
@@ -159,7 +152,7 @@ def _detail_page(
         }
         for t in agent.tool_permissions.all()
     ]
-    is_manager = can_manage_agent_tokens(roles)
+    is_manager = bool(permissions.may_manage_agent_tokens(member))
     response = render(
         request,
         "overview/detail.html",
@@ -197,11 +190,11 @@ def _detail_page(
             "tokens": list(agent.tokens.all()) if is_manager else [],
             "raw_token": raw_token,
             "created_token": created_token,
-            "can_edit": can_edit_agent(roles),
-            "can_review": can_review_permissions(roles),
-            "can_suspend": can_suspend_agent(roles),
-            "can_resume": can_resume_agent(roles),
-            "can_end_drill": can_end_drill(roles),
+            "can_edit": bool(permissions.may_edit_agent(member)),
+            "can_review": bool(permissions.may_review_permissions(member)),
+            "can_suspend": bool(permissions.may_suspend_agent(member)),
+            "can_resume": bool(permissions.may_resume_agent(member)),
+            "can_end_drill": bool(permissions.may_end_drills(member)),
             "can_manage_tokens": is_manager,
             "is_owner": request.user.pk == agent.owner_id,
             "people_gaps": list(rules.people_gaps(_people(facts)).values()),
@@ -245,7 +238,7 @@ def _edit_page(request, agent, bundle, *, status=200, stale=None, refusal=None):
     )
 
 
-@member_required(allow=can_edit_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_edit_agent), objects=url_object(agent_get))
 def agent_edit(request, pk):
     agent = _agent(request, pk)
     members = _members(request)
@@ -308,7 +301,7 @@ def agent_edit(request, pk):
 
 
 @require_POST
-@member_required(allow=can_resume_agent, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_resume_agent), objects=url_object(agent_get))
 def agent_resume(request, pk):
     agent = _agent(request, pk)
     form = ReasonForm(request.POST, prefix="resume", label="Reason for resuming")
@@ -331,7 +324,7 @@ def agent_resume(request, pk):
 
 
 @require_POST
-@member_required(allow=can_manage_agent_tokens, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_manage_agent_tokens), objects=url_object(agent_get))
 def agent_token_create(request, pk):
     agent = _agent(request, pk)
     form = AgentTokenForm(request.POST, prefix="token")
@@ -364,7 +357,7 @@ def _permission_confirm(request, agent, permission, form, *, back, status=200):
     )
 
 
-@member_required(allow=can_review_permissions, objects=url_object(agent_get))
+@member_required(allow=by_roles(permissions.may_review_permissions), objects=url_object(agent_get))
 def permission_review(request, pk, permission_id):
     """Revoke a flagged tool permission, or mark it reviewed today with a note after a
     confirm step (a GET shows that step too); each is audited."""

@@ -15,13 +15,8 @@ from agents.selectors import business_units
 from assessments.page_parts import chart_key
 from assessments.selectors import assessment_count, assessment_rows, assessment_trend
 from assessments.views import verdict_outcome
+from core import permissions
 from core.page_cache import cached_page
-from core.roles import (
-    can_edit_agent,
-    can_edit_assessment,
-    can_manage_members,
-    can_suspend_agent,
-)
 from core.tenancy import member_required
 from gates import rules
 from gates.checklists import PHASES, phases, short_name
@@ -68,10 +63,10 @@ def home(request):
             "chart_key": chart_key(latest, trend) if latest else "",
             "recent": recent,
             "assessment_count": count,
-            "can_edit": can_edit_assessment(request.membership.roles),
+            "can_edit": bool(permissions.may_edit_assessment(request.membership)),
             "agents": agent_summary(organization=organization),
             "first_steps": steps if steps.missing else None,
-            "can_manage_members": can_manage_members(request.membership.roles),
+            "can_manage_members": bool(permissions.may_manage_members(request.membership)),
         },
     )
 
@@ -221,7 +216,7 @@ def agent_board(request):
     short = short_stabilizations(agents=agents)  # one query: minimums below 8 weeks, why
     for row in rows:
         row["short_stabilization"] = short.get(row["agent"].pk)
-    can_suspend = can_suspend_agent(request.membership.roles)
+    can_suspend = bool(permissions.may_suspend_agent(request.membership))
     return render(
         request,
         "overview/board.html",
@@ -241,7 +236,7 @@ def agent_board(request):
                 {"phase": p, "name": phases()[p].name, "short": short_name(phases()[p].name)}
                 for p in PHASES
             ],
-            "can_register": can_edit_agent(request.membership.roles),
+            "can_register": bool(permissions.may_edit_agent(request.membership)),
             "can_suspend": can_suspend,
         },
     )

@@ -5,8 +5,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core import permissions
 from core.page_cache import cached_page
-from core.roles import can_edit_assessment
 from core.tenancy import member_required
 
 from .work_selectors import my_work
@@ -28,6 +28,6 @@ def work_page(request):
             "count": work.count,
             "limit": SHOWN,
             "shown": f":{SHOWN}",
-            "can_edit_assessment": can_edit_assessment(request.membership.roles),
+            "can_edit_assessment": bool(permissions.may_edit_assessment(request.membership)),
         },
     )

@@ -19,15 +19,7 @@ from agents.rules import SEPARATION_WINDOW, OwnerChangeFact, separation_of_dutie
 from agents.selectors import PermissionToReview, permissions_to_review
 from assessments.models import Assessment
 from assessments.selectors import assessment_latest_verdict
-from core.roles import (
-    can_decide_gate,
-    can_edit_assessment,
-    can_end_drill,
-    can_manage_members,
-    can_resume_agent,
-    can_review_permissions,
-    can_suspend_agent,
-)
+from core import permissions
 from gates import rules as gate_rules
 from gates.checklists import PHASES, phase_definition
 from gates.evidence_selectors import evidence_agents
@@ -259,7 +251,7 @@ def _readiness(latest: Assessment | None) -> gate_rules.ReadinessFacts | None:
 
 
 def _suspended(agents, *, membership, changes, now) -> list[SuspendedAgent]:
-    roles = membership.roles
+    member = membership
     rows = []
     for agent in agents:
         if not agent.is_suspended:
@@ -276,16 +268,16 @@ def _suspended(agents, *, membership, changes, now) -> list[SuspendedAgent]:
             SuspendedAgent(
                 agent=agent,
                 suspension=suspension,
-                may_resume=can_resume_agent(roles) and barred is None,
+                may_resume=bool(permissions.may_resume_agent(member)) and barred is None,
                 # The operator who started the drill, or an approver not barred from the agent
                 # (killswitch.services.drill_end).
                 may_end_drill=is_drill
-                and can_end_drill(roles)
+                and bool(permissions.may_end_drills(member))
                 and (
                     suspension.started_by_id == membership.user_id
-                    or (can_resume_agent(roles) and barred is None)
+                    or (bool(permissions.may_resume_agent(member)) and barred is None)
                 ),
-                barred=barred if can_resume_agent(roles) else None,
+                barred=barred if bool(permissions.may_resume_agent(member)) else None,
             )
         )
     return rows
@@ -306,7 +298,7 @@ def _drafts(membership):
     qs = Assessment.objects.filter(
         organization=membership.organization, status=Assessment.Status.DRAFT
     )
-    if not can_edit_assessment(membership.roles):
+    if not bool(permissions.may_edit_assessment(membership)):
         qs = qs.filter(created_by_id=membership.user_id)
     return qs
 
@@ -322,10 +314,15 @@ def my_work(*, membership, now: datetime) -> Work:
     member holding every role; the latest assessment is one of them, its verdict without its
     scores), whatever the number of agents."""
     organization = membership.organization
-    roles = membership.roles
-    decides, suspends = can_decide_gate(roles), can_suspend_agent(roles)
-    resumes = can_resume_agent(roles)
-    looks_at_reassessment = can_edit_assessment(roles) or can_manage_members(roles)
+    member = membership
+    decides, suspends = (
+        bool(permissions.may_decide_gate(member)),
+        bool(permissions.may_suspend_agent(member)),
+    )
+    resumes = bool(permissions.may_resume_agent(member))
+    looks_at_reassessment = bool(permissions.may_edit_assessment(member)) or bool(
+        permissions.may_manage_members(member)
+    )
     work = Work(drafts=drafts_to_finish(membership=membership))
     work.looks_at_reassessment = looks_at_reassessment
     latest = None
@@ -351,7 +348,7 @@ def my_work(*, membership, now: datetime) -> Work:
         reasons = gate_rules.readiness_reasons(_readiness(latest), now)
         if reasons:
             work.reassessment = ReassessmentDue(latest, reasons)
-    if can_review_permissions(roles):
+    if permissions.may_review_permissions(member):
         work.permissions = permissions_to_review(organization=organization, today=now.date())
     return work
 
@@ -361,11 +358,11 @@ def work_count_querysets(*, membership) -> dict:
     tells and that the member can act on, the drafts to finish (assessors, who may continue
     them) and the suspended agents (operators and approvers); nothing for a member with
     neither role (docs/my-work.md). The page itself counts everything."""
-    roles = membership.roles
+    member = membership
     querysets = {}
-    if can_edit_assessment(roles):
+    if permissions.may_edit_assessment(member):
         querysets["work_drafts"] = _drafts(membership)
-    if can_suspend_agent(roles) or can_resume_agent(roles):
+    if permissions.may_suspend_agent(member) or permissions.may_resume_agent(member):
         querysets["work_suspended"] = Agent.objects.filter(
             organization=membership.organization, state=Agent.State.SUSPENDED
         )

@@ -279,29 +279,6 @@ def test_by_roles_turns_a_question_into_a_role_set_predicate_for_the_tenancy_gua
     assert roles.roles_allowing(allow) == [Role.ADMIN, Role.APPROVER]
 
 
-@pytest.mark.parametrize(
-    ("helper", "question"),
-    [
-        (roles.can_edit_assessment, permissions.may_edit_assessment),
-        (roles.can_manage_members, permissions.may_manage_members),
-        (roles.can_view_audit_log, permissions.may_view_audit_log),
-        (roles.can_edit_agent, permissions.may_edit_agent),
-        (roles.can_decide_gate, permissions.may_decide_gate),
-        (roles.can_resume_agent, permissions.may_resume_agent),
-        (roles.can_suspend_agent, permissions.may_suspend_agent),
-        (roles.can_end_drill, permissions.may_end_drills),
-        (roles.can_manage_agent_tokens, permissions.may_manage_agent_tokens),
-        (roles.can_post_metrics, permissions.may_post_metrics),
-        (roles.can_change_thresholds, permissions.may_change_thresholds),
-        (roles.can_advance_horizon, permissions.may_advance_horizon),
-        (roles.can_review_permissions, permissions.may_review_permissions),
-    ],
-)
-def test_the_role_set_helpers_of_core_roles_ask_the_permission_module(helper, question):
-    for role in Role:
-        assert helper({role}) == bool(question(member(role)))
-
-
 def test_may_answers_a_template_once_per_question():
     asked = []
 
