@@ -43,6 +43,13 @@ def _agent(organization, raw):
     return gates_selectors.agent_get(organization=organization, pk=raw)
 
 
+@tenant_lookup("agent_id", writes=True)
+def _agent_to_change(organization, raw):
+    """A route that changes an agent reads what its service needs itself: the row, its owner
+    and organization are enough to find it (not its gates and records, as agent_get reads)."""
+    return gates_selectors.agent_row_get(organization=organization, pk=raw)
+
+
 class RuleReasonOut(BaseModel):
     """A rule's reason; codes may carry more fields (e.g. `items` of unmet_items)."""
 

@@ -26,6 +26,8 @@ from killswitch.services import agent_token_touch
 TENANT_LOOKUPS: dict[str, Callable] = {}
 # Path parameter name -> the parameter whose object its lookup receives instead of the organization.
 TENANT_PARENTS: dict[str, str] = {}
+# The lighter lookups of the routes that change state, by parameter (tenant_lookup(writes=)).
+TENANT_WRITE_LOOKUPS: dict[str, Callable] = {}
 
 # bandit B105 is a false positive here: a message, not a secret.
 RUNTIME_TOKEN_DENIED = "A runtime token may only read its own agent's status."  # nosec B105
@@ -52,14 +54,16 @@ def rate_limit(request, *, scope: str, key: str, rate: str | None, detail: str) 
 API_LIMITED = "Too many requests with this token."
 
 
-def tenant_lookup(param: str, *, within: str | None = None):
+def tenant_lookup(param: str, *, within: str | None = None, writes: bool = False):
     """Register how a path parameter resolves to an object of the token's organization.
 
     With `within`, the lookup gets the object already resolved for that other parameter (a drill
-    is looked up within its agent, itself looked up within the organization)."""
+    is looked up within its agent, itself looked up within the organization). With `writes`, the
+    lookup serves the routes that change state (POST, PATCH, PUT, DELETE) instead of the
+    parameter's lookup, when those need less of the object than the reads show."""
 
     def register(func):
-        TENANT_LOOKUPS[param] = func
+        (TENANT_WRITE_LOOKUPS if writes else TENANT_LOOKUPS)[param] = func
         if within:
             TENANT_PARENTS[param] = within
         return func
@@ -175,7 +179,10 @@ def resolve_path_objects(request, organization) -> None:
         try:
             if scope is None:
                 raise Http404(f"{name} has no {parent} to be looked up in.")
-            request.tenant_objects[name] = TENANT_LOOKUPS[name](scope, kwargs[name])
+            lookup = TENANT_LOOKUPS[name]
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                lookup = TENANT_WRITE_LOOKUPS.get(name, lookup)
+            request.tenant_objects[name] = lookup(scope, kwargs[name])
         except Http404 as exc:
             raise HttpError(404, "Not found.") from exc
 

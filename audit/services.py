@@ -41,8 +41,11 @@ def audit_record(
     name = chain_name(organization.pk if organization is not None else None)
     key_id, key = keys.current()
     with transaction.atomic():
-        head, _ = ChainHead.objects.get_or_create(chain=name, defaults={"hash": chain.GENESIS})
-        head = ChainHead.objects.select_for_update().get(pk=head.pk)
+        # The head, locked (made on the chain's first entry): one statement, not a read and a
+        # second read to lock it.
+        head, _ = ChainHead.objects.select_for_update().get_or_create(
+            chain=name, defaults={"hash": chain.GENESIS}
+        )
         entry = AuditEntry(
             chain=name,
             seq=head.seq + 1,

@@ -126,6 +126,23 @@ def agent_get(*, organization: Organization, pk: int | str) -> Agent:
     return agent
 
 
+def agent_row_get(*, organization: Organization, pk: int | str) -> Agent:
+    """An agent of the organization with its owner and organization, nothing more (404 for any
+    other): for a change, whose service reads the rest it needs."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such agent.") from None
+    agent = (
+        Agent.objects.filter(organization=organization, pk=pk)
+        .select_related("owner", "organization")
+        .first()
+    )
+    if agent is None:
+        raise Http404("No such agent.")
+    return agent
+
+
 def gate_states(agent: Agent) -> dict[int, rules.GateState]:
     # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
     return {gate.phase: cast(rules.GateState, gate.state) for gate in agent.gates.all()}

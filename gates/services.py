@@ -171,7 +171,6 @@ def gate_go_reasons(
     now = now or timezone.now()
     if facts is None or states is None:
         facts, states = agent_facts_and_items(agent=agent, now=now)
-    definition = phase_definition(phase)
     if previous_state is _READ:
         previous_state = (
             Gate.objects.filter(agent=agent, phase=phase - 1)
@@ -182,15 +181,29 @@ def gate_go_reasons(
         )
     if readiness is _READ:
         readiness = readiness_facts(organization=agent.organization) if phase == 4 else None
-    # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
-    previous = cast(rules.GateState | None, previous_state)
     barred = separation_reason(agent=agent, user_id=membership.user_id, now=now)
+    return _go_reasons(phase, facts, states, previous_state, readiness, barred, now)
+
+
+def _go_reasons(
+    phase: int,
+    facts: evidence.EvidenceFacts,
+    states: dict[str, evidence.ItemState],
+    previous_state: object,
+    readiness: object,
+    barred: str | None,
+    now: datetime,
+) -> list[rules.Reason]:
+    """The rules' reasons against a go, from facts already read (`barred`: why the decider may
+    not decide this agent, or None)."""
+    definition = phase_definition(phase)
+    # Gate.State's values are exactly rules.GateState's; the stubs type the column as str.
     return rules.gate_go_reasons(
         phase=phase,
         item_keys=definition.keys,
         item_labels={i.key: i.label for i in definition.items},
         items_met={key: states[key].met for key in definition.keys},
-        previous_state=previous,
+        previous_state=cast(rules.GateState | None, previous_state),
         readiness=cast(rules.ReadinessFacts | None, readiness),
         decider_is_owner=barred is not None,
         now=now,
@@ -203,6 +216,22 @@ def gate_go_reasons(
         else None,
         owner_message=barred,
     )
+
+
+def _next_phase_waits(
+    agent: Agent,
+    phase: int,
+    facts: evidence.EvidenceFacts,
+    states: dict[str, evidence.ItemState],
+    now: datetime,
+) -> bool:
+    """After a go on `phase`: whether nothing but a decision stands before the next phase's go,
+    for an approver free to decide the agent. Kept in the decision's audit entry, so the
+    approvers' notification (notifications.events) reads it there instead of the evidence
+    again after the commit."""
+    following = phase + 1
+    readiness = readiness_facts(organization=agent.organization) if following == 4 else None
+    return not _go_reasons(following, facts, states, Gate.State.GO, readiness, None, now)
 
 
 @transaction.atomic
@@ -285,6 +314,11 @@ def gate_decide(
         )
     definition = phase_definition(phase)
     seen = phase_items(states, phase)
+    waits = (
+        {"next_phase_waits": _next_phase_waits(agent, phase, facts, states, now)}
+        if decision == "go" and phase < 4
+        else {}
+    )
     unmet = [state.key for state in seen if not state.met]
     record = GateDecision.objects.create(
         gate=gate,
@@ -322,6 +356,7 @@ def gate_decide(
             "decision": decision,
             "rationale": record.rationale,
             "unmet_items": [u["key"] for u in record.unmet_items],
+            **waits,
         },
     )
     if decision == "go" and phase == 4:

@@ -182,7 +182,10 @@ def _gate_event(entry) -> list:
         return _gate_waiting(entry, agent, phase) if newly_met else []
     # A go on one phase may make the next one decidable.
     if after.get("decision") == "go" and phase < 4:
-        return _gate_waiting(entry, agent, phase + 1)
+        # The decision's entry says whether the next phase now waits (gates.services.gate_decide
+        # computed it from the evidence it read); an entry from before it said so: ask again.
+        waits = after.get("next_phase_waits")
+        return [] if waits is False else _gate_waiting(entry, agent, phase + 1, waits=waits)
     return []
 
 
@@ -197,11 +200,12 @@ def _next_phase(agent: Agent) -> int | None:
     )
 
 
-def _gate_waiting(entry, agent: Agent, phase: int | None) -> list:
+def _gate_waiting(entry, agent: Agent, phase: int | None, *, waits: bool | None = None) -> list:
     """Tell the approvers who may decide it that a gate has become decidable: nothing but a
     decision stands in the way of its go (gates.services.gate_go_reasons, as the gate page
-    asks). An approver who owns the agent, or is barred by separation of duties, is not told.
-    Told once per state of the gate: not again while it waits unchanged."""
+    asks, unless `waits` already says so). An approver who owns the agent, or is barred by
+    separation of duties, is not told. Told once per state of the gate: not again while it
+    waits unchanged."""
     gate = Gate.objects.filter(agent=agent, phase=phase).first() if phase else None
     if gate is None or gate.state not in DECIDABLE_STATES:
         return []
@@ -215,12 +219,15 @@ def _gate_waiting(entry, agent: Agent, phase: int | None) -> list:
     if not approvers:
         return []
     now = timezone.now()
-    blockers = [
-        reason
-        for reason in gate_go_reasons(agent=agent, phase=phase, membership=approvers[0], now=now)
-        if reason.code != "owner_cannot_decide"
-    ]
-    if blockers:
+    if waits is None:
+        waits = not [
+            reason
+            for reason in gate_go_reasons(
+                agent=agent, phase=phase, membership=approvers[0], now=now
+            )
+            if reason.code != "owner_cannot_decide"
+        ]
+    if not waits:
         return []
     changes = owner_changes_recent(agent=agent, now=now)
     barred = {
