@@ -11,18 +11,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 
-from core.forms import ServiceErrorsMixin, TextField
+from core.forms import ServiceErrorsMixin, TextField, hinted
 
 from . import inputs
 from .models import DecisionBoundary, RiskAssessment, ToolPermission
 
 BLANK = [("", "—")]
-
-
-def hinted(field: forms.Field, **attrs: object) -> forms.Field:
-    """`field` with the bounds of agents.inputs told to the browser (the service checks them)."""
-    field.widget.attrs.update(attrs)
-    return field
 
 
 def member_choices(members) -> list[tuple[str, str]]:

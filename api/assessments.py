@@ -5,15 +5,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, StrictBool, StrictStr
+from pydantic import Field
 
 from assessments import selectors, services
-from assessments.inputs import ScoresChange
+from assessments.inputs import AssessmentCreate, ScoresChange
 from assessments.models import Assessment
 from core import permissions
 
 from .auth import MemberToken, member, tenant_lookup
-from .schemas import ERRORS, WRITE_ERRORS, In, PageIn, paginate
+from .schemas import ERRORS, WRITE_ERRORS, PageIn, paginate
 
 router = Router(tags=["assessments"])
 assessor = MemberToken(ask=permissions.may_edit_assessment)
@@ -69,11 +69,6 @@ def framework_get(request):
 
 
 # --- assessments -----------------------------------------------------------------------------
-
-
-class AssessmentCreateIn(In):
-    title: StrictStr = Field(max_length=200)
-    copy_from_last: StrictBool = False
 
 
 class ScoresIn(ScoresChange):
@@ -185,11 +180,9 @@ def assessment_list(request, params: Query[PageIn]):
 @router.post(
     "/assessments", response={201: AssessmentOut, **WRITE_ERRORS}, auth=assessor, by_alias=True
 )
-def assessment_create(request, payload: AssessmentCreateIn):
+def assessment_create(request, payload: AssessmentCreate):
     """Start a draft; with copy_from_last its scores start as the last submitted one's."""
-    created = services.assessment_create(
-        membership=request.auth, title=payload.title, copy_from_last=payload.copy_from_last
-    )
+    created = services.assessment_create(membership=request.auth, data=payload)
     fresh = selectors.assessment_get(organization=request.auth.organization, pk=created.pk)
     return Status(201, assessment_out(fresh))
 

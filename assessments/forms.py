@@ -7,9 +7,9 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 
-from core.forms import ServiceErrorsMixin, TextField
+from core.forms import ServiceErrorsMixin, TextField, hinted
 
-from . import scoring
+from . import inputs, scoring
 
 SCORE_CHOICES = [(str(v), str(v)) for v in range(scoring.MIN_SCORE, scoring.MAX_SCORE + 1)]
 
@@ -32,9 +32,9 @@ class NewAssessmentForm(ServiceErrorsMixin, forms.Form):
     BLANK = "blank"
     COPY = "copy"
 
-    title = TextField(
-        max_length=200,
-        help_text="A name your board will recognise, for example “Q3 readiness review”.",
+    title = hinted(
+        TextField(help_text="A name your board will recognise, for example “Q3 readiness review”."),
+        maxlength=inputs.TITLE_MAX,
     )
     start = forms.ChoiceField(
         label="How to start",

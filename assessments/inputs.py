@@ -18,9 +18,23 @@ from pydantic import (
     model_validator,
 )
 
-from core.inputs import problem, problems_of, refuse, whole_number
+from core.inputs import Switch, problem, problems_of, refuse, text, whole_number
 
 from .scoring import MAX_SCORE, MIN_SCORE
+
+TITLE_MAX = 200
+TITLE_REQUIRED = "Give the assessment a title."
+
+
+class AssessmentCreate(BaseModel):
+    """A new draft: its title, and whether its scores start as the last submitted one's
+    (whether there is one is the service's rule: it needs the database)."""
+
+    title: Annotated[
+        str, BeforeValidator(text(TITLE_MAX, what="the title", required=TITLE_REQUIRED))
+    ] = Field(description=f"Up to {TITLE_MAX} characters.")
+    copy_from_last: Switch = False
+
 
 SCORES_MESSAGE = f"Send an object of criterion key to a score from {MIN_SCORE} to {MAX_SCORE}."
 

@@ -14,7 +14,7 @@ from core.errors import Conflict, ConflictReason, InvalidInput
 from core.inputs import parse
 
 from . import scoring
-from .inputs import ScoresChange, unknown_criteria
+from .inputs import AssessmentCreate, ScoresChange, unknown_criteria
 from .models import Assessment, Framework, Score
 from .selectors import assessment_latest_submitted, framework_default
 
@@ -39,14 +39,21 @@ def _not_submitted(assessment: Assessment) -> None:
 
 @transaction.atomic
 def assessment_create(
-    *, membership: Membership, title: str, copy_from_last: bool = False
+    *,
+    membership: Membership,
+    title: object = None,
+    copy_from_last: object = False,
+    data: AssessmentCreate | None = None,
 ) -> Assessment:
+    """Start a draft. `data` is the API's checked AssessmentCreate, or the title and the
+    choice are given (by the form, a command) and checked here by the same definition."""
     _require_assessor(membership)
-    title = (title or "").strip()
-    if not title:
-        raise InvalidInput({"title": ["Give the assessment a title."]})
-    if len(title) > 200:
-        raise InvalidInput({"title": ["Keep the title to 200 characters or fewer."]})
+    given = data or parse(
+        AssessmentCreate,
+        {"title": title, "copy_from_last": copy_from_last},
+        what="a title and copy_from_last",
+    )
+    title, copy_from_last = given.title, given.copy_from_last
     organization = membership.organization
     source = assessment_latest_submitted(organization=organization) if copy_from_last else None
     if copy_from_last and source is None:

@@ -19,6 +19,13 @@ class TextField(forms.CharField):
     default_validators = [validate_text]
 
 
+def hinted(field: forms.Field, **attrs: object) -> forms.Field:
+    """`field` with the bounds of an input's definition told to the browser, as `maxlength`,
+    `min` or `max`: a hint only, the service checks them (docs/adr/0009-validate-once.md)."""
+    field.widget.attrs.update(attrs)
+    return field
+
+
 class ServiceErrorsMixin:
     """Put a service's InvalidInput errors beside the fields they name: the one way every form
     shows what a service refused. A form says where a key goes, by `ERROR_FIELDS` (service key

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from assessments import services
 from assessments.forms import StepScoresForm
-from assessments.inputs import ScoresChange, unknown_criteria
+from assessments.inputs import AssessmentCreate, ScoresChange, unknown_criteria
 from core.errors import InvalidInput
 from core.inputs import errors_of
 from tests.conftest import CRITERIA
@@ -132,3 +132,50 @@ def test_the_step_form_puts_a_refused_score_beside_its_criterion(framework):
     assert form.errors["ownership"] == ["Refused."]
     assert form.errors["version"] == ["Old."]
     assert form.non_field_errors() == ["Elsewhere."]
+
+
+# --- a new assessment: AssessmentCreate ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({}, "title", "This field is required."),
+        ({"title": "   "}, "title", "Give the assessment a title."),
+        ({"title": None}, "title", "Give the assessment a title."),
+        ({"title": 7}, "title", "Must be text."),
+        ({"title": "x" * 201}, "title", "Keep the title to 200 characters or fewer."),
+        ({"title": "\u200b\u200b"}, "title", None),
+        ({"title": "Q3", "copy_from_last": "yes"}, "copy_from_last", "Must be true or false."),
+    ],
+)
+def test_a_new_assessment_is_refused_in_the_services_words(data, field, message):
+    with pytest.raises(ValidationError) as refused:
+        AssessmentCreate.model_validate(data)
+    errors = errors_of(refused.value, AssessmentCreate)
+    assert list(errors) == [field]
+    if message is not None:
+        assert errors[field] == [message]
+
+
+def test_a_title_of_200_characters_is_kept_stripped():
+    given = AssessmentCreate.model_validate({"title": f"  {'x' * 200}  "})
+    assert given.title == "x" * 200
+    assert given.copy_from_last is False
+
+
+@pytest.mark.django_db
+def test_the_service_checks_a_callers_title_with_the_same_definition(assessor, framework):
+    with pytest.raises(InvalidInput) as refused:
+        services.assessment_create(membership=assessor, title="x" * 201)
+    assert refused.value.errors == {"title": ["Keep the title to 200 characters or fewer."]}
+
+
+@pytest.mark.django_db
+def test_the_form_states_no_bound_and_shows_the_services_refusal(assessor, client_for, framework):
+    response = client_for(assessor).post(
+        "/assessments/new/", {"title": "x" * 201, "start": "blank"}
+    )
+    assert response.status_code == 400
+    assert "Keep the title to 200 characters or fewer." in response.content.decode()
+    assert 'maxlength="200"' in response.content.decode()  # told to the browser, a hint
