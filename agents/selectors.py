@@ -4,7 +4,7 @@ business units, risk assessments and the tool permissions due for review (docs/r
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organization
@@ -13,21 +13,28 @@ from . import rules
 from .models import Agent, OwnerChange, RiskAssessment, ToolPermission
 
 
-def agent_get(*, organization: Organization, pk) -> Agent:
-    """An agent of the organization with its records (404 for any other)."""
+def agent_in(agents: QuerySet[Agent], pk: object) -> Agent:
+    """The agent of this id among `agents` (a queryset already scoped to one organization, with
+    what its caller needs loaded), or Http404: for an id that is not a number too, so that
+    another organization's agent and a made-up id answer alike."""
     try:
-        pk = int(pk)
+        number = int(pk)  # type: ignore[call-overload]  # anything from a URL; refused below
     except (TypeError, ValueError):
         raise Http404("No such agent.") from None
-    agent = (
-        Agent.objects.filter(organization=organization, pk=pk)
-        .select_related("owner")
-        .prefetch_related("decision_boundaries", "escalation_paths__owner", "tool_permissions")
-        .first()
-    )
+    agent = agents.filter(pk=number).first()
     if agent is None:
         raise Http404("No such agent.")
     return agent
+
+
+def agent_get(*, organization: Organization, pk) -> Agent:
+    """An agent of the organization with its records (404 for any other)."""
+    return agent_in(
+        Agent.objects.filter(organization=organization)
+        .select_related("owner")
+        .prefetch_related("decision_boundaries", "escalation_paths__owner", "tool_permissions"),
+        pk,
+    )
 
 
 def business_units(*, organization: Organization) -> list[str]:

@@ -10,6 +10,7 @@ from django.http import Http404
 from accounts.models import Organization
 from accounts.selectors import active_member_user_ids
 from agents.models import Agent
+from agents.selectors import agent_in
 from assessments.selectors import assessment_latest_verdict
 
 from . import rules
@@ -107,40 +108,21 @@ def agent_page(*, organization: Organization, offset: int, limit: int) -> tuple[
 
 def agent_get(*, organization: Organization, pk: int | str) -> Agent:
     """An agent of the organization with its records and its gates (404 for any other)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such agent.") from None
-    agent = (
-        agent_queryset(organization)
-        .prefetch_related(
-            "decision_boundaries",
-            "escalation_paths__owner",
-            "tool_permissions",
-        )
-        .filter(pk=pk)
-        .first()
+    return agent_in(
+        agent_queryset(organization).prefetch_related(
+            "decision_boundaries", "escalation_paths__owner", "tool_permissions"
+        ),
+        pk,
     )
-    if agent is None:
-        raise Http404("No such agent.")
-    return agent
 
 
 def agent_row_get(*, organization: Organization, pk: int | str) -> Agent:
     """An agent of the organization with its owner and organization, nothing more (404 for any
     other): for a change, whose service reads the rest it needs."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such agent.") from None
-    agent = (
-        Agent.objects.filter(organization=organization, pk=pk)
-        .select_related("owner", "organization")
-        .first()
+    return agent_in(
+        Agent.objects.filter(organization=organization).select_related("owner", "organization"),
+        pk,
     )
-    if agent is None:
-        raise Http404("No such agent.")
-    return agent
 
 
 def gate_states(agent: Agent) -> dict[int, rules.GateState]:

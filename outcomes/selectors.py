@@ -3,10 +3,10 @@ agent or a list of the organization's agents. Each read is a fixed number of que
 the number of snapshots."""
 
 from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
-from django.http import Http404
 
 from accounts.models import Organization
 from agents.models import Agent
+from agents.selectors import agent_in
 from gates.models import Gate
 
 from . import charts, metrics
@@ -33,13 +33,7 @@ def outcomes_agent_get(*, organization: Organization, pk: int | str) -> Agent:
     `gate_state_map` (phase to state): two light queries. gates.selectors.agent_get also
     reads its records, prompt and each gate's latest decision, a third of this page's
     time for nothing the page shows."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such agent.") from None
-    agent = Agent.objects.filter(organization=organization, pk=pk).first()
-    if agent is None:
-        raise Http404("No such agent.")
+    agent = agent_in(Agent.objects.filter(organization=organization), pk)
     # An attribute of this instance only, for the page (Agent declares no such field).
     agent.gate_state_map = dict(  # type: ignore[attr-defined]
         Gate.objects.filter(agent=agent).values_list("phase", "state")

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Max, OuterRef, Q, Subquery
-from django.http import Http404
 
 from agents.models import Agent
+from agents.selectors import agent_in
 from gates import rules
 from gates import selectors as gates_selectors
 from gates.models import Gate, GateDecision
@@ -21,19 +21,12 @@ def agent_page_get(*, organization, pk) -> Agent:
     each for their latest decision, and its last drill over every suspension: the page reads
     its gates with their checklists and decisions itself (gates_detail), so those were read
     twice."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such agent.") from None
-    agent = (
-        Agent.objects.filter(organization=organization, pk=pk)
+    return agent_in(
+        Agent.objects.filter(organization=organization)
         .select_related("owner", "current_prompt", "organization")
-        .prefetch_related("decision_boundaries", "escalation_paths__owner", "tool_permissions")
-        .first()
+        .prefetch_related("decision_boundaries", "escalation_paths__owner", "tool_permissions"),
+        pk,
     )
-    if agent is None:
-        raise Http404("No such agent.")
-    return agent
 
 
 def agent_summary(*, organization) -> dict:
