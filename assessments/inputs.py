@@ -87,7 +87,8 @@ class ScoresChange(BaseModel):
         """The framework's criterion keys, from the validation context (None: not checked)."""
         return context.get("criteria") if isinstance(context, Mapping) else None
 
-    @model_validator(mode="wrap")
+    # pydantic's stub binds a wrap validator's model type only without `info` (Never here).
+    @model_validator(mode="wrap")  # type: ignore[arg-type]
     @classmethod
     def _all_at_once(
         cls, data: Any, handler: ModelWrapValidatorHandler[ScoresChange], info: ValidationInfo

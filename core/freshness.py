@@ -13,12 +13,13 @@ never found again once that commit has bumped the version.
 """
 
 import functools
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 TABLE = "core_dataversion"
 
@@ -38,10 +39,19 @@ UNSHOWN_TABLES = frozenset(
     }
 )
 
+logger = logging.getLogger(__name__)
+
+# Leading comments, then the statement's first words: a write names its table; the writes
+# whose table is not read here (TRUNCATE, COPY, MERGE, a WITH ... UPDATE) count as writes of
+# an unknown table, so they grow the version too (fail safe).
+_LEAD = r"^\s*(?:(?:/\*.*?\*/|--[^\n]*\n)\s*)*"
 _WRITE = re.compile(
-    r"""^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+["`]?(\w+)""",
-    re.IGNORECASE,
+    _LEAD
+    + r"""(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+["`]?(\w+)""",
+    re.IGNORECASE | re.DOTALL,
 )
+_OTHER_WRITE = re.compile(_LEAD + r"(?:TRUNCATE|COPY|MERGE|WITH)\b", re.IGNORECASE | re.DOTALL)
+UNKNOWN_TABLE = "?"
 # Constant SQL (the table's name written out): the same statement on SQLite and PostgreSQL.
 _BUMP = (
     "INSERT INTO core_dataversion (id, value) VALUES (1, 1) "
@@ -54,9 +64,13 @@ _paused = False
 
 
 def written_table(sql: object) -> str | None:
-    """The table an SQL statement writes to, or None for a statement that writes nothing."""
-    match = _WRITE.match(str(sql))
-    return match.group(1).lower() if match else None
+    """The table an SQL statement writes to (`UNKNOWN_TABLE` for a write whose table is not
+    read, or a WITH that may write), or None for a statement that writes nothing."""
+    text = sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql)
+    match = _WRITE.match(text)
+    if match:
+        return match.group(1).lower()
+    return UNKNOWN_TABLE if _OTHER_WRITE.match(text) else None
 
 
 def version_wrapper(
@@ -81,14 +95,25 @@ def _note_write(connection: Any) -> None:
         _bump_uncounted(connection)
         return
     if not connection.in_atomic_block:
-        bump(connection)
+        _bump_robustly(connection)  # the write has committed already: never undo its answer
         return
     pending = getattr(connection, "_data_version_bump", None)
     if pending is not None and any(entry[1] is pending for entry in connection.run_on_commit):
         return  # this transaction's bump is already waiting for its commit
-    pending = functools.partial(bump, connection)
+    pending = functools.partial(_bump_robustly, connection)
     connection._data_version_bump = pending
-    transaction.on_commit(pending, using=connection.alias, robust=True)
+    # First of the commit's callbacks (as transaction.on_commit would queue it, robust): a
+    # callback queued earlier that raises cannot cancel it, and it runs before slow ones.
+    connection.run_on_commit.insert(0, (set(connection.savepoint_ids), pending, True))
+
+
+def _bump_robustly(connection: Any) -> None:
+    """Bump after a committed write; a failure (a locked SQLite file) is logged, not raised,
+    since the write it follows has committed: its copies then live out their lifetime."""
+    try:
+        bump(connection)
+    except DatabaseError:
+        logger.exception("Could not grow the data version after a committed write.")
 
 
 def bump(connection: Any = None) -> None:

@@ -32,6 +32,18 @@ def _pending_messages(request: HttpRequest) -> bool:
     return storage is not None and len(storage) > 0
 
 
+_highest_seen = 0
+
+
+def _forget_if_went_back(version: int) -> None:
+    """A version lower than one seen before (a database restored, or flushed) could meet copies
+    kept under it: drop this process's copies."""
+    global _highest_seen
+    if version < _highest_seen:
+        caches[CACHE].clear()
+    _highest_seen = version
+
+
 def page_key(request: HttpRequest) -> str | None:
     """The key of this request's page, or None when it must be drawn afresh."""
     if settings.READINESS_PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
@@ -43,10 +55,11 @@ def page_key(request: HttpRequest) -> str | None:
     version = getattr(membership, "data_version", None) or current_version()
     if version is None:
         return None
+    _forget_if_went_back(version)
     parts = (
         membership.pk,
         request.user.pk,
-        request.get_full_path(),
+        request.build_absolute_uri(),  # scheme and host too: pages print absolute addresses
         request.headers.get("HX-Request", ""),
         request.META.get("CSRF_COOKIE", ""),
     )
@@ -55,12 +68,17 @@ def page_key(request: HttpRequest) -> str | None:
 
 
 def _storable(request: HttpRequest, response: HttpResponse, csrf_before: str | None) -> bool:
+    session = getattr(request, "session", None)
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not _pending_messages(request)
         and request.META.get("CSRF_COOKIE") == csrf_before
+        # A page that changed the session (showed a secret once) must run again, and one
+        # that asked not to be stored is not.
+        and not (session is not None and session.modified)
+        and "no-store" not in response.get("Cache-Control", "")
     )
 
 

@@ -20,6 +20,12 @@ from tests.helpers import make_agent
         ("REPLACE INTO `Outcomes_MetricSnapshot` VALUES (1)", "outcomes_metricsnapshot"),
         ('SELECT "id" FROM "agents_agent" WHERE "id" = %s FOR UPDATE', None),
         ('SELECT 1 FROM "x" WHERE "note" = \'UPDATE "y"\'', None),
+        ("/* a note */ INSERT INTO agents_agent VALUES (1)", "agents_agent"),
+        ("-- a note\nUPDATE agents_agent SET name = 'x'", "agents_agent"),
+        (b'DELETE FROM "gates_gate"', "gates_gate"),
+        ('TRUNCATE "agents_agent", "gates_gate"', "?"),
+        ("COPY agents_agent FROM STDIN", "?"),
+        ("WITH moved AS (SELECT 1) UPDATE agents_agent SET name = 'x'", "?"),
         ("SAVEPOINT s1", None),
         ("RELEASE SAVEPOINT s1", None),
         ("", None),
@@ -127,3 +133,40 @@ def test_the_sql_names_the_models_table():
     assert DataVersion._meta.db_table == TABLE
     assert f"INTO {TABLE} " in _BUMP
     assert f"FROM {TABLE} " in _READ
+
+
+def _queue_a_failure_then_write() -> None:
+    def fails():
+        raise RuntimeError("a broker that is down")
+
+    with transaction.atomic():
+        transaction.on_commit(fails)  # queued before any write of the transaction
+        Organization.objects.create(name="Second", slug="o21")
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(READINESS_VERSION_AFTER_COMMIT=True)
+def test_a_failing_callback_queued_before_the_first_write_does_not_cancel_the_bump():
+    Organization.objects.create(name="First", slug="o20")
+    before = current_version()
+
+    with pytest.raises(RuntimeError, match="broker"):
+        _queue_a_failure_then_write()
+    assert Organization.objects.filter(slug="o21").exists()  # committed
+    assert current_version() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(READINESS_VERSION_AFTER_COMMIT=True)
+def test_a_bump_that_fails_after_a_committed_write_is_logged_not_raised(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from core import freshness
+
+    def locked(connection=None):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(freshness, "bump", locked)
+    Organization.objects.create(name="Kept", slug="o22")  # autocommit: no error for the writer
+    assert Organization.objects.filter(slug="o22").exists()
+    assert "Could not grow the data version" in caplog.text

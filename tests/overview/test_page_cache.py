@@ -179,3 +179,38 @@ def test_the_main_pages_are_kept(path, admin, browser_of, assessor):
     agent = make_agent(assessor, name="Kept agent")
     assert browser_of(admin).get(path.format(pk=agent.pk)).status_code == 200
     assert _pages_kept() == 1
+
+
+def test_the_scheme_and_host_are_part_of_the_key(admin, agent, browser_of):
+    """The agent page prints absolute addresses (the OTLP endpoint): a copy drawn for one
+    host is never served for another."""
+    client = browser_of(admin)
+    client.get(f"/agents/{agent.pk}/", HTTP_HOST="internal.example")
+    page = client.get(f"/agents/{agent.pk}/", HTTP_HOST="public.example", secure=True)
+    assert "https://public.example/api/v1/otlp" in page.content.decode()
+    assert "internal.example" not in page.content.decode()
+
+
+def test_a_page_that_changed_the_session_is_not_kept(admin, agent, browser_of, monkeypatch):
+    from core import page_cache
+
+    client = browser_of(admin)
+    real = page_cache._storable
+
+    def after_a_session_change(request, response, csrf_before):
+        request.session["shown_once"] = True
+        return real(request, response, csrf_before)
+
+    monkeypatch.setattr(page_cache, "_storable", after_a_session_change)
+    client.get("/agents/board/")
+    assert _pages_kept() == 0
+
+
+def test_a_version_that_went_back_drops_the_processs_copies(admin, agent, browser_of):
+    from core import page_cache
+
+    client = browser_of(admin)
+    client.get("/agents/board/")
+    assert _pages_kept() == 1
+    page_cache._forget_if_went_back(page_cache._highest_seen - 1)  # a database restored
+    assert _pages_kept() == 0
