@@ -14,6 +14,7 @@ from core.admin_scoping import OrganizationScopedAdmin
 from core.errors import Conflict
 
 from .models import ApiToken, Invitation, Membership, Organization
+from .selectors import membership_roles_stored
 from .services import member_set_active, token_revoke
 
 
@@ -89,7 +90,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
         """Save, and record a role change in the audit trail as the members page does."""
         before = []
         if change:
-            before = Membership.objects.get(pk=obj.pk).role_names
+            before = membership_roles_stored(pk=obj.pk)
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if before != obj.role_names:

@@ -22,6 +22,20 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
     )
 
 
+def admin_memberships_of(*, user: User) -> dict[int, Membership]:
+    """The user's active memberships as an admin, by organization id (what the admin site's
+    actions check a row's organization against)."""
+    return {
+        m.organization_id: m
+        for m in Membership.objects.filter(user=user, is_active=True, is_admin=True)
+    }
+
+
+def membership_roles_stored(*, pk: int) -> list[str]:
+    """A membership's role names as the database holds them (before an edit is saved)."""
+    return Membership.objects.get(pk=pk).role_names
+
+
 def member_list(*, organization: Organization) -> QuerySet[Membership]:
     """Every member of the organization, active or not (the members page shows both)."""
     return (

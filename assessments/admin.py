@@ -5,10 +5,11 @@ from django.contrib import admin
 from core.admin_scoping import OrganizationScopedAdmin
 
 from .models import Assessment, Criterion, Dimension, Framework, Score
+from .selectors import framework_in_use
 
 
 def _framework_in_use(framework) -> bool:
-    return framework is not None and Assessment.objects.filter(framework=framework).exists()
+    return framework is not None and framework_in_use(framework=framework)
 
 
 class FrameworkPinnedMixin:

@@ -19,6 +19,11 @@ def _with_structure(queryset):
     )
 
 
+def framework_in_use(*, framework: Framework) -> bool:
+    """Whether any assessment is pinned to this framework version (then it is read-only)."""
+    return Assessment.objects.filter(framework=framework).exists()
+
+
 def framework_default() -> Framework:
     """The default framework with its dimensions and criteria (loaded on first use if the
     table was emptied, as a flushed test database is)."""

@@ -4,7 +4,7 @@ send selected deliveries again, as the acting admin member of their organization
 
 from django.contrib import admin, messages
 
-from accounts.models import Membership
+from accounts.selectors import admin_memberships_of
 from core.admin_scoping import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import Conflict, Forbidden
 
@@ -49,10 +49,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send the selected deliveries again")
     def send_again(self, request, queryset):
-        memberships = {
-            m.organization_id: m
-            for m in Membership.objects.filter(user=request.user, is_active=True, is_admin=True)
-        }
+        memberships = admin_memberships_of(user=request.user)
         sent, skipped = 0, []
         for delivery in queryset.select_related("endpoint"):
             membership = memberships.get(delivery.endpoint.organization_id)
