@@ -12,8 +12,6 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
-
 DOCS = "/api/v1/docs"
 SHOTS = os.environ.get("READINESS_SCREENSHOTS", "/tmp")
 
@@ -112,46 +110,41 @@ def test_the_schema_the_docs_read_names_no_key_twice(db):
 
 
 @pytest.mark.browser
-def test_swagger_ui_renders_the_operations_in_chromium(live_server, transactional_db):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import expect, sync_playwright
+def test_swagger_ui_renders_the_operations_in_chromium(live_server, transactional_db, chromium):
+    """In the suite's one browser (tests/browser_fixtures.py): a second Playwright started
+    inside the first one's event loop refused to run, depending on the tests' order."""
+    from playwright.sync_api import expect
 
     blocked, errors, elsewhere = [], [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda m: (
+                blocked.append(m.text)
+                if "Content Security Policy" in m.text or "Refused to" in m.text
+                else None
+            ),
         )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(15_000)
-            page.on(
-                "console",
-                lambda m: (
-                    blocked.append(m.text)
-                    if "Content Security Policy" in m.text or "Refused to" in m.text
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "request",
-                lambda r: (
-                    None
-                    if r.url.startswith((live_server.url, "data:"))
-                    else elsewhere.append(r.url)
-                ),
-            )
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith((live_server.url, "data:")) else elsewhere.append(r.url)
+            ),
+        )
 
-            page.goto(f"{live_server.url}{DOCS}")
+        page.goto(f"{live_server.url}{DOCS}")
 
-            expect(page.locator(".swagger-ui .info .title")).to_contain_text("Readiness API")
-            expect(page.locator(".opblock").first).to_be_visible()
-            assert page.locator(".opblock").count() > 10
-            page.screenshot(path=f"{SHOTS}/readiness-api-docs.png")
-            expect(page.locator(".opblock-summary-path", has_text="/metrics").first).to_be_visible()
-        finally:
-            browser.close()
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Readiness API")
+        expect(page.locator(".opblock").first).to_be_visible()
+        assert page.locator(".opblock").count() > 10
+        page.screenshot(path=f"{SHOTS}/readiness-api-docs.png")
+        expect(page.locator(".opblock-summary-path", has_text="/metrics").first).to_be_visible()
+    finally:
+        context.close()
 
     assert not blocked, f"the content security policy blocked: {blocked}"
     assert not errors, f"script errors: {errors}"
