@@ -20,7 +20,7 @@ from accounts.selectors import member_list
 from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
-from core.errors import Conflict, ConflictReason, InvalidInput
+from core.errors import Conflict, ConflictReason, InvalidInput, check_version
 from core.inputs import parse
 
 from .inputs import AgentCreateInput, AgentUpdateInput
@@ -281,15 +281,4 @@ def _require_risk_assessments(agent: Agent, before: dict, clean: dict) -> None:
 
 
 def _check_version(agent: Agent, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != agent.version:
-        raise Conflict(
-            "Someone saved this agent after you opened it.",
-            [
-                ConflictReason(
-                    "stale_version",
-                    f"You edited version {expected_version}, but it is now at version "
-                    f"{agent.version}. Reload to see their changes; nothing of yours was saved.",
-                    {"current_version": agent.version},
-                )
-            ],
-        )
+    check_version(expected_version, agent.version, thing="agent", theirs="their changes")

@@ -10,7 +10,7 @@ from accounts.models import Membership
 from audit.actions import Action
 from audit.services import audit_record
 from core import permissions
-from core.errors import Conflict, ConflictReason, InvalidInput
+from core.errors import Conflict, ConflictReason, InvalidInput, check_version
 from core.inputs import parse
 
 from . import scoring
@@ -118,18 +118,7 @@ def assessment_set_scores(
     clean, expected_version = given.scores, given.version
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _not_submitted(locked)
-    if expected_version is not None and expected_version != locked.version:
-        raise Conflict(
-            "Someone saved this assessment after you opened it.",
-            [
-                ConflictReason(
-                    "stale_version",
-                    f"You edited version {expected_version}, but it is now at version "
-                    f"{locked.version}. Reload to see their scores; nothing of yours was saved.",
-                    {"current_version": locked.version},
-                )
-            ],
-        )
+    check_version(expected_version, locked.version, thing="assessment", theirs="their scores")
     before = _reloaded(assessment).score_map
     changed = {k: v for k, v in clean.items() if before.get(k) != v}
     by_key = assessment.framework.criteria_by_key

@@ -54,3 +54,20 @@ class Forbidden(DomainError):
     def __init__(self, detail: str = "Your roles in this organization do not allow this."):
         super().__init__(detail)
         self.detail = detail
+
+
+def check_version(expected: int | None, current: int, *, thing: str, theirs: str) -> None:
+    """The optimistic check of an edit: a version sent that is not the stored one is 409
+    `stale_version` (someone saved `thing` since; reload to see `theirs`). None skips it."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"Someone saved this {thing} after you opened it.",
+            [
+                ConflictReason(
+                    "stale_version",
+                    f"You edited version {expected}, but it is now at version {current}. "
+                    f"Reload to see {theirs}; nothing of yours was saved.",
+                    {"current_version": current},
+                )
+            ],
+        )
