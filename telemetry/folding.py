@@ -9,7 +9,7 @@ stored and asks `limit_breaches` whether the merged figures cross one of the age
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -388,31 +388,37 @@ def _hour_breaches(hour: int, figures: HourFigures, limits: Limits) -> list[Brea
 
 def _session_breaches(conversations: Mapping[str, int], limit: int) -> list[Breach]:
     """A breach for each conversation whose tokens so far are above the limit per session."""
-    return [
-        Breach(
-            "tokens_per_session",
-            conversations[key],
-            limit,
-            f"Tokens per session {conversations[key]} is above the alert limit of "
-            f"{limit} (conversation {key}).",
-            (("conversation", key),),
-        )
-        for key in sorted(conversations)
-        if conversations[key] > limit
-    ]
+    return _per_key_breaches(
+        "tokens_per_session", "Tokens per session", conversations, limit, "conversation",
+        lambda key: f"conversation {key}",
+    )  # fmt: skip
 
 
 def _sequence_breaches(runs: Mapping[str, int], limit: int) -> list[Breach]:
     """A breach for each run whose tool calls so far are above the sequential actions limit."""
+    return _per_key_breaches(
+        "sequential_actions", "Sequential actions", runs, limit, "run",
+        lambda key: "tool calls in one run",
+    )  # fmt: skip
+
+
+def _per_key_breaches(
+    metric: str,
+    label: str,
+    counts: Mapping[str, int],
+    limit: int,
+    kind: str,
+    where: Callable[[str], str],
+) -> list[Breach]:
+    """One breach per key (a conversation, a run) whose count is above the limit, in key order."""
     return [
         Breach(
-            "sequential_actions",
-            runs[key],
+            metric,
+            counts[key],
             limit,
-            f"Sequential actions {runs[key]} is above the alert limit of "
-            f"{limit} (tool calls in one run).",
-            (("run", key),),
+            f"{label} {counts[key]} is above the alert limit of {limit} ({where(key)}).",
+            ((kind, key),),
         )
-        for key in sorted(runs)
-        if runs[key] > limit
+        for key in sorted(counts)
+        if counts[key] > limit
     ]

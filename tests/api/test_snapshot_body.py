@@ -9,31 +9,10 @@ import time_machine
 from outcomes import services as outcome_services
 from outcomes.inputs import SnapshotInput
 from outcomes.models import MetricSnapshot
-from overview import services as overview_services
+from tests.api.test_metrics_api import HEALTHY
+from tests.api.test_metrics_api import agent as _agent_fixture  # noqa: F401  (fixture "agent")
 
 pytestmark = pytest.mark.django_db
-
-HEALTHY = {
-    "period_start": "2026-01-01",
-    "period_end": "2026-01-31",
-    "tasks": 1000,
-    "tasks_completed": 950,
-    "escalations": 50,
-    "errors": 20,
-    "cost": 1900.0,
-    "avg_cycle_time_s": 120,
-    "baseline_cost_per_case": 6.0,
-    "baseline_cycle_time_s": 1200,
-    "baseline_error_rate": 0.03,
-}
-
-
-@pytest.fixture
-def agent(org, assessor, make_member):
-    make_member(org, "assessor", username="olga")
-    return overview_services.agent_create(
-        membership=assessor, data={"name": "Refunds", "owner": "olga"}
-    )
 
 
 def url(agent):
